@@ -1,0 +1,33 @@
+"""retention_kit: customer retention rate, cohorts, survival curves for churn and A/B
+comparisons of retention strategies.
+
+The public API is re-exported here; each name lives in the module of its concept.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from . import (
+    cohorts as _cohorts, compare as _compare, contractual as _contractual, crr as _crr,
+    datasets as _datasets, errors as _errors, plotting as _plotting, survival as _survival,
+)
+from .cohorts import *  # noqa: F401,F403
+from .compare import *  # noqa: F401,F403
+from .contractual import *  # noqa: F401,F403
+from .crr import *  # noqa: F401,F403
+from .datasets import *  # noqa: F401,F403
+from .errors import *  # noqa: F401,F403
+from .plotting import *  # noqa: F401,F403
+from .results import DataQualityReport
+from .survival import *  # noqa: F401,F403
+from .validation import check_events
+
+try:
+    __version__ = version("retention_kit")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
+
+__all__ = [
+    *_crr.__all__, *_cohorts.__all__, *_survival.__all__, *_contractual.__all__,
+    *_compare.__all__, *_plotting.__all__, *_datasets.__all__, *_errors.__all__,
+    "DataQualityReport", "check_events", "__version__",
+]
