@@ -1,1 +1,471 @@
-__all__ = []
+"""Customer retention rate (CRR) and the period metrics around it.
+
+CRR = (E - N) / S, with S customers at the start of a period, N new customers during it
+and E customers at its end. It answers "did the customer base hold up, net of what
+acquisition added?", not "what share of the starting customers stayed". The
+decomposition in :func:`crr_table` shows the difference:
+
+    E - N = retained + reactivated - new_lost
+
+where ``retained`` of the S starting customers are still customers at the end,
+``reactivated`` lapsed customers came back, and ``new_lost`` of the N new customers had
+already left by the end. Fixed-cohort retention ``retained / S`` lies in [0, 1]; CRR can
+exceed 100 % when many lapsed customers return, and drop below 0 when many new customers
+leave within the period. Churn rate is ``(S - retained) / S``, so churn + fixed-cohort
+retention = 100 %, while churn + CRR need not.
+
+Who counts as a customer at an instant t:
+
+* transaction log: bought within the trailing activity window [t - W, t); by default W is
+  the calendar period itself, so "customers at the end of March" are March's buyers;
+* subscription table: a subscription with start < t < end (no end: still active). A
+  subscription starting exactly at a period boundary is new in the period it opens; one
+  ending exactly at a boundary was lost in the period it closes.
+
+New customers are those whose first ever activity falls in the period. In the first
+periods of a log, "first ever" means "first seen": customers who bought before the log
+started look new (left-censoring), which the table's notes point out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, ParameterError
+from .periods import Freq, parse_duration, parse_freq, period_codes, period_labels, period_starts
+from .plotting import get_axes, label, percent_axis
+from .results import DataQualityReport, render_html
+from .validation import _to_datetime, observed_until, prepare_events, require_columns, resolve_as_of
+
+__all__ = ["crr", "crr_table", "CRRTable"]
+
+
+def _count(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ParameterError(f"{name}={value!r} must be a number of customers.")
+    if not np.isfinite(value) or value < 0:
+        raise ParameterError(f"{name}={value!r} must be a count of customers, zero or more.")
+    if float(value) != int(value):
+        raise ParameterError(f"{name}={value!r} must be a whole number of customers.")
+    return float(value)
+
+
+def crr(start, end, new) -> float:
+    """Customer retention rate, (E - N) / S, as a fraction (1.0 is 100 %).
+
+    Parameters
+    ----------
+    start : int
+        S, customers at the start of the period (must be positive).
+    end : int
+        E, customers at the end of the period.
+    new : int
+        N, customers acquired during the period (at most ``end``: every new customer still
+        there at the end is part of E, and CRR's formula assumes N is counted within E).
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ParameterError
+        If S <= 0, a count is negative or fractional, or N > E.
+
+    Examples
+    --------
+    The worked example: 100 customers at the start, 20 new, 120 at the end.
+
+    >>> crr(start=100, end=120, new=20)
+    1.0
+    >>> crr(start=200, end=190, new=30)  # (190 - 30) / 200
+    0.8
+    """
+    s, e, n = _count(start, "start"), _count(end, "end"), _count(new, "new")
+    if s == 0:
+        raise ParameterError(
+            "start=0: CRR divides by the customers at the start of the period, so it is "
+            "undefined for a business with no customers yet. Use a later period."
+        )
+    if n > e:
+        raise ParameterError(
+            f"new={new} is larger than end={end}: the customers at the end include those new "
+            "customers who are still there. If some new customers left within the period, "
+            "count only those still there in end, or use crr_table, which does the bookkeeping."
+        )
+    return (e - n) / s
+
+
+@dataclass
+class CRRTable:
+    """Customer retention rate and its decomposition for every complete period.
+
+    Attributes
+    ----------
+    table : DataFrame
+        One row per period (index: period label) with ``period_start``, ``period_end``,
+        ``start`` (S), ``new`` (N), ``end`` (E), ``retained``, ``lost``, ``new_lost``,
+        ``reactivated``, ``crr``, ``cohort_retention`` (retained / S), ``churn_rate`` and,
+        for transaction logs, ``buyers`` and ``repeat_purchase_rate``; with an amount
+        column, ``revenue``, ``net_revenue_retention`` and ``gross_revenue_retention``.
+    freq, kind, activity_window, as_of, notes, data_quality
+        How the table was made and what to keep in mind reading it.
+    """
+
+    table: pd.DataFrame
+    freq: Freq
+    kind: str
+    activity_window: pd.Timedelta | None
+    as_of: pd.Timestamp
+    notes: list[str] = field(default_factory=list)
+    data_quality: DataQualityReport | None = None
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The table (one row per complete period)."""
+        return self.table
+
+    def __repr__(self) -> str:
+        cols = ["start", "new", "end", "retained", "reactivated", "new_lost", "crr", "churn_rate"]
+        return (f"CRRTable({self.kind}, per {self.freq.name}, as of {self.as_of:%Y-%m-%d})\n"
+                + self.table[cols].to_string(float_format=lambda v: f"{v:.3f}"))
+
+    def _repr_html_(self) -> str:
+        pct = [c for c in ("crr", "cohort_retention", "churn_rate", "repeat_purchase_rate",
+                           "net_revenue_retention", "gross_revenue_retention") if c in self.table]
+        shown = self.table.drop(columns=["period_start", "period_end"])
+        styler = shown.style.format({c: ("{:.1%}" if c in pct else "{:,.0f}") for c in shown.columns},
+                                    na_rep="–")
+        return render_html(
+            f"Customer retention rate per {self.freq.name} ({self.kind}), as of {self.as_of:%Y-%m-%d}",
+            None, self.notes, styler=styler)
+
+    def explain(self, period=None) -> str:
+        """A few sentences on one period (default: the last complete one), with the numbers.
+
+        Examples
+        --------
+        >>> log = pd.DataFrame({"customer_id": ["a", "b", "a", "c"],
+        ...     "date": pd.to_datetime(["2024-01-05", "2024-01-09", "2024-02-03", "2024-02-20"])})
+        >>> print(crr_table(log, freq="M", as_of="2024-02-29").explain())  # doctest: +NORMALIZE_WHITESPACE
+        In 2024-02 the business started with 2 customers (S), gained 1 new (N) and ended with 2
+        (E): CRR = (E - N) / S = (2 - 1) / 2 = 50.0%. Of the 2 at the start, 1 (50.0%) were
+        still customers at the end, so churn was 50.0%; 0 of the new customers had already
+        lapsed and 0 lapsed customers came back. A customer here is someone who bought within
+        the period.
+        """
+        t = self.table.dropna(subset=["crr"])
+        if t.empty:
+            return ("No period has customers at its start yet, so CRR is undefined everywhere: "
+                    "the log needs at least two complete periods.")
+        row = t.iloc[-1] if period is None else t.loc[pd.Period(period, freq=self.freq.pandas_freq)]
+        name = str(row.name)
+        who = ("someone who bought within the period" if self.kind == "transactions" and self.activity_window is None
+               else f"someone who bought within the previous {self.activity_window.days} days"
+               if self.kind == "transactions" else "someone with an active subscription")
+        text = (
+            f"In {name} the business started with {row['start']:,.0f} customers (S), gained "
+            f"{row['new']:,.0f} new (N) and ended with {row['end']:,.0f} (E): CRR = (E - N) / S = "
+            f"({row['end']:,.0f} - {row['new']:,.0f}) / {row['start']:,.0f} = {row['crr']:.1%}. "
+            f"Of the {row['start']:,.0f} at the start, {row['retained']:,.0f} ({row['cohort_retention']:.1%}) "
+            f"were still customers at the end, so churn was {row['churn_rate']:.1%}; "
+            f"{row['new_lost']:,.0f} of the new customers had already lapsed and "
+            f"{row['reactivated']:,.0f} lapsed customers came back. A customer here is {who}."
+        )
+        if row["crr"] > 1:
+            text += (" CRR is above 100 % because returning customers outnumber those lost: it is "
+                     "a net measure, not the share of customers kept.")
+        if len(t) > 1:
+            text += (f" Across {len(t)} periods CRR ranged from {t['crr'].min():.1%} to "
+                     f"{t['crr'].max():.1%} (median {t['crr'].median():.1%}).")
+        return text
+
+    def plot(self, *, ax=None):
+        """CRR, fixed-cohort retention and churn rate per period. Returns the Axes."""
+        ax = get_axes(ax)
+        x = self.table["period_start"]
+        ax.plot(x, self.table["crr"], marker="o", label="CRR = (E - N) / S")
+        ax.plot(x, self.table["cohort_retention"], marker="s", label="kept of S (retained / S)")
+        ax.plot(x, self.table["churn_rate"], marker="^", label="churn rate (lost / S)")
+        ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+        ax.legend(loc="best", fontsize="small")
+        percent_axis(ax)
+        return label(ax, title=f"Customer retention per {self.freq.name}",
+                     xlabel=f"{self.freq.name} (start)", ylabel="share of customers at the start")
+
+    def plot_decomposition(self, *, ax=None):
+        """Where the customers at the end came from, against those at the start."""
+        ax = get_axes(ax)
+        t = self.table
+        x = np.arange(len(t))
+        parts = [("retained", "kept from the start"), ("new_active", "new, still there"),
+                 ("reactivated", "came back")]
+        bottom = np.zeros(len(t))
+        for col, text in parts:
+            values = (t["new"] - t["new_lost"]).to_numpy() if col == "new_active" else t[col].to_numpy()
+            ax.bar(x, values, bottom=bottom, label=text)
+            bottom += values
+        ax.plot(x, t["start"], color="black", marker="o", label="customers at the start (S)")
+        ax.set_xticks(x, [str(p) for p in t.index], rotation=45, ha="right")
+        ax.legend(loc="best", fontsize="small")
+        return label(ax, title="Customers at the end of each period (E), by origin",
+                     xlabel=self.freq.name, ylabel="customers")
+
+
+def _window_starts(boundaries: pd.DatetimeIndex, window: pd.Timedelta | None) -> np.ndarray:
+    """Start of the trailing window that defines "customer at boundary j"."""
+    b = boundaries.values
+    if window is None:
+        prev = np.empty_like(b)
+        prev[1:] = b[:-1]
+        prev[0] = b[0]  # nothing is observed before the first period
+        return prev
+    return (boundaries - window).values
+
+
+def _decompose(active: np.ndarray, first_period: np.ndarray, n_periods: int) -> dict[str, np.ndarray]:
+    """Counts per period k from ``active[j, c]`` (customer c is a customer at boundary j,
+    boundary k opening period k) and each customer's first period."""
+    out = {k: np.zeros(n_periods, dtype=np.int64) for k in
+           ("start", "new", "end", "retained", "new_lost", "reactivated")}
+    for k in range(n_periods):
+        s, e = active[k], active[k + 1]
+        new = first_period == k
+        out["start"][k] = s.sum()
+        out["end"][k] = e.sum()
+        out["new"][k] = new.sum()
+        out["retained"][k] = (s & e).sum()
+        out["new_lost"][k] = (new & ~e).sum()
+        out["reactivated"][k] = (e & ~s & ~new).sum()
+    return out
+
+
+def crr_table(
+    data: pd.DataFrame,
+    freq: str = "M",
+    *,
+    kind: str = "transactions",
+    customer_col: str = "customer_id",
+    time_col: str = "date",
+    amount_col: str | None = None,
+    start_col: str = "start",
+    end_col: str = "end",
+    activity_window=None,
+    as_of=None,
+) -> CRRTable:
+    """S, N, E, CRR, churn and their decomposition for every complete period.
+
+    Parameters
+    ----------
+    data : DataFrame
+        A transaction log (one row per purchase) or a subscription table (one row per
+        subscription, with start and end; a missing end means still active).
+    freq : {"W", "M", "Q", "Y"} or a name such as "month"
+        Calendar period.
+    kind : {"transactions", "subscriptions"}
+        What ``data`` is.
+    customer_col, time_col, amount_col : str
+        Columns of a transaction log. With ``amount_col``, revenue retention is added.
+    start_col, end_col : str
+        Columns of a subscription table.
+    activity_window : int, str or Timedelta, optional
+        Transaction logs only: a customer at instant t is someone who bought within
+        [t - window, t). Default: the calendar period itself (customers at the end of
+        March are March's buyers). A window longer than the period (e.g. ``"90D"`` with
+        monthly periods) counts occasional buyers as customers between purchases.
+    as_of : date-like, optional
+        End of observation; defaults to the last date in the data. Periods that end after
+        the as-of day are incomplete and left out (the notes say so).
+
+    Returns
+    -------
+    CRRTable
+
+    Notes
+    -----
+    Net revenue retention of period k is the revenue of period k from the customers at its
+    start, divided by their revenue in period k - 1; gross revenue retention caps each
+    customer's revenue at their previous-period revenue, so it ignores expansion and lies
+    in [0, 1]. The repeat-purchase rate is the share of the period's buyers with two or
+    more purchases in it.
+
+    Examples
+    --------
+    Customer a buys in January and February, b only in January, c is new in February:
+
+    >>> log = pd.DataFrame({"customer_id": ["a", "b", "a", "c"],
+    ...     "date": pd.to_datetime(["2024-01-05", "2024-01-09", "2024-02-03", "2024-02-20"])})
+    >>> t = crr_table(log, freq="M", as_of="2024-02-29")
+    >>> t.table[["start", "new", "end", "retained", "crr", "churn_rate"]]
+             start  new  end  retained  crr  churn_rate
+    period
+    2024-01      0    2    2         0  NaN         NaN
+    2024-02      2    1    2         1  0.5         0.5
+    """
+    f = parse_freq(freq)
+    if kind not in ("transactions", "subscriptions"):
+        raise ParameterError(f"kind={kind!r}: use 'transactions' or 'subscriptions'.")
+    window = None if activity_window is None else parse_duration(activity_window, name="activity_window")
+    notes: list[str] = []
+
+    if kind == "transactions":
+        log = prepare_events(data, customer_col=customer_col, time_col=time_col,
+                             amount_col=amount_col, as_of=as_of)
+        frame, report, as_of_ts = log.frame, log.report, log.as_of
+        cust_code, customers = pd.factorize(frame["customer_id"], sort=False)
+        times = frame["date"].to_numpy()
+        first_time = pd.Series(times).groupby(cust_code).min().to_numpy()
+        intervals = None
+    else:
+        if amount_col is not None:
+            raise ParameterError("amount_col is for transaction logs; subscription tables have no revenue here.")
+        if window is not None:
+            raise ParameterError("activity_window is for transaction logs; subscriptions say themselves when they end.")
+        frame, report, as_of_ts = _prepare_subscriptions(data, customer_col, start_col, end_col, as_of)
+        cust_code, customers = pd.factorize(frame["customer_id"], sort=False)
+        first_time = pd.Series(frame["start"].to_numpy()).groupby(cust_code).min().to_numpy()
+        intervals = (frame["start"].to_numpy(), frame["end"].to_numpy())
+
+    n_customers = len(customers)
+    first_code = int(period_codes(first_time.min().reshape(1), f)[0])
+    last_code = int(period_codes(np.array([as_of_ts], dtype="datetime64[ns]"), f)[0])
+    codes = np.arange(first_code, last_code + 2)  # boundaries: one past the last period
+    boundaries = period_starts(codes, f)
+    complete = boundaries[1:] <= observed_until(as_of_ts)
+    n_periods = int(complete.sum())
+    if n_periods == 0:
+        raise DataError(
+            f"No complete {f.name} between the first date ({pd.Timestamp(first_time.min()):%Y-%m-%d}) "
+            f"and the as-of date ({as_of_ts:%Y-%m-%d}). Use a shorter period (freq='W' or 'D') "
+            "or a later as_of."
+        )
+    if n_periods < len(complete):
+        notes.append(f"The {f.name} {period_labels(codes[n_periods:n_periods + 1], f)[0]} is not over "
+                     f"on the as-of date ({as_of_ts:%Y-%m-%d}) and is left out.")
+    boundaries = boundaries[: n_periods + 1]
+
+    active = np.zeros((n_periods + 1, n_customers), dtype=bool)
+    if intervals is None:
+        order = np.argsort(times, kind="stable")
+        t_sorted, c_sorted = times[order], cust_code[order]
+        starts = _window_starts(boundaries, window)
+        lo = np.searchsorted(t_sorted, starts, side="left")
+        hi = np.searchsorted(t_sorted, boundaries.values, side="left")
+        for j in range(1, n_periods + 1):
+            active[j, c_sorted[lo[j]:hi[j]]] = True
+        if window is not None:
+            active[0, c_sorted[lo[0]:hi[0]]] = True
+    else:
+        start, end = intervals
+        for j, b in enumerate(boundaries.values):
+            alive = (start < b) & (np.isnat(end) | (end > b))
+            active[j, cust_code[alive]] = True
+
+    first_period = np.searchsorted(boundaries.values, first_time, side="right") - 1
+    counts = _decompose(active, first_period, n_periods)
+    table = pd.DataFrame(counts, index=pd.Index(period_labels(codes[:n_periods], f), name="period"))
+    table.insert(0, "period_end", boundaries[1:])
+    table.insert(0, "period_start", boundaries[:-1])
+    s = table["start"].where(table["start"] > 0)
+    table["lost"] = table["start"] - table["retained"]
+    table["crr"] = (table["end"] - table["new"]) / s
+    table["cohort_retention"] = table["retained"] / s
+    table["churn_rate"] = table["lost"] / s
+
+    if intervals is None:
+        _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, amount_col is not None)
+
+    if table["start"].iloc[0] == 0:
+        notes.append(f"The first {f.name} has no customers at its start (nothing is observed before "
+                     "the log), so its CRR is undefined.")
+    notes.append("In the first periods, 'new' means first seen in this log: customers who bought before "
+                 "the log started look new (left-censoring).")
+    if (table["crr"] > 1).any():
+        notes.append("CRR above 100 % means returning customers outnumber those lost; cohort_retention "
+                     "(retained / S) is the share of the starting customers kept.")
+    return CRRTable(table=table, freq=f, kind=kind, activity_window=window, as_of=as_of_ts,
+                    notes=notes, data_quality=report)
+
+
+def _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, with_revenue):
+    """Buyers, repeat-purchase rate and (with amounts) revenue retention per period."""
+    n_periods = len(table)
+    period = np.searchsorted(boundaries.values, times, side="right") - 1
+    inside = (period >= 0) & (period < n_periods)
+    pairs = pd.DataFrame({"c": cust_code[inside], "p": period[inside]})
+    if with_revenue:
+        pairs["amount"] = frame["amount"].to_numpy()[inside]
+    per = pairs.groupby(["p", "c"], sort=True).agg(
+        purchases=("c", "size"), **({"revenue": ("amount", "sum")} if with_revenue else {}))
+    by_period = per.groupby(level="p")
+    buyers = by_period.size().reindex(range(n_periods), fill_value=0).to_numpy()
+    repeaters = by_period["purchases"].apply(lambda x: (x >= 2).sum()).reindex(range(n_periods), fill_value=0)
+    table["buyers"] = buyers
+    table["repeat_purchase_rate"] = repeaters.to_numpy() / np.where(buyers > 0, buyers, np.nan)
+    if not with_revenue:
+        return
+    revenue = per["revenue"]
+    table["revenue"] = revenue.groupby(level="p").sum().reindex(range(n_periods), fill_value=0.0).to_numpy()
+    nrr, grr = np.full(n_periods, np.nan), np.full(n_periods, np.nan)
+    n_customers = active.shape[1]
+    for k in range(1, n_periods):
+        starters = active[k]
+        now = np.zeros(n_customers)
+        before = np.zeros(n_customers)
+        if k in revenue.index.get_level_values("p"):
+            r = revenue.loc[k]
+            now[r.index.to_numpy()] = r.to_numpy()
+        r = revenue.loc[k - 1] if (k - 1) in revenue.index.get_level_values("p") else None
+        if r is not None:
+            before[r.index.to_numpy()] = r.to_numpy()
+        base = before[starters].sum()
+        if base > 0:
+            nrr[k] = now[starters].sum() / base
+            grr[k] = np.minimum(now[starters], before[starters]).sum() / base
+    table["net_revenue_retention"] = nrr
+    table["gross_revenue_retention"] = grr
+
+
+def _prepare_subscriptions(data, customer_col, start_col, end_col, as_of):
+    """Validate a subscription table: one row per subscription, end missing = active."""
+    require_columns(data, {"customer_col": customer_col, "start_col": start_col, "end_col": end_col},
+                    what="subscriptions")
+    if len(data) == 0:
+        raise DataError("The subscription table is empty (0 rows): there is nothing to analyse.")
+    report = DataQualityReport(rows_in=len(data))
+    no_id = data[customer_col].isna()
+    if no_id.any():
+        raise DataError(
+            f"Column {customer_col!r} is empty in {int(no_id.sum()):,} rows. Fill the ids or drop those rows.")
+    start, _ = _to_datetime(data[start_col], start_col, report)
+    end_raw = data[end_col]
+    still_active = end_raw.isna()
+    end = pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns]")
+    if (~still_active).any():
+        end[~still_active], _ = _to_datetime(end_raw[~still_active], end_col, report)
+    report.add(end_col, int(still_active.sum()), "kept", "no end date: still active")
+    backwards = end < start
+    if backwards.any():
+        raise DataError(
+            f"Column {end_col!r} is before {start_col!r} in {int(backwards.sum()):,} rows (first at index "
+            f"{data.index[backwards][0]!r}). Swap or correct those dates.")
+    frame = pd.DataFrame({"customer_id": data[customer_col].to_numpy(), "start": start.to_numpy(),
+                          "end": end.to_numpy()})
+    last = max(frame["start"].max(), frame["end"].max() if frame["end"].notna().any() else frame["start"].max())
+    as_of_ts = resolve_as_of(as_of, last, frame["start"].min())
+    later = frame["start"] > as_of_ts
+    if later.any():
+        frame = frame[~later]
+        report.add(start_col, int(later.sum()), "dropped", f"starts after the as-of date {as_of_ts:%Y-%m-%d}")
+    # An end after the as-of date is not known yet on that date.
+    unknown_end = frame["end"] > as_of_ts
+    if unknown_end.any():
+        frame.loc[unknown_end, "end"] = pd.NaT
+        report.add(end_col, int(unknown_end.sum()), "converted", "end after the as-of date: still active then")
+    report.rows_used = len(frame)
+    report.customers = int(frame["customer_id"].nunique())
+    report.first_time, report.last_time, report.as_of = frame["start"].min(), last, as_of_ts
+    return frame, report, as_of_ts

@@ -10,6 +10,7 @@ re-checks columns.
 from __future__ import annotations
 
 import difflib
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 from .errors import DataError, ParameterError
 from .results import DataQualityReport
 
-__all__ = ["EventLog", "prepare_events", "check_events", "resolve_as_of", "require_columns"]
+__all__ = ["EventLog", "prepare_events", "check_events", "resolve_as_of", "require_columns", "observed_until"]
 
 CUSTOMER, TIME, AMOUNT = "customer_id", "date", "amount"
 
@@ -31,6 +32,18 @@ class EventLog:
     as_of: pd.Timestamp
     report: DataQualityReport
     tz: str | None = None
+
+    @property
+    def observed_until(self) -> pd.Timestamp:
+        """End of the as-of day: a period ending by then is complete. Logs are exported by
+        day, so the as-of day counts as fully observed (CDNOW's last rows are dated
+        1998-06-30, and June 1998 is a complete month)."""
+        return observed_until(self.as_of)
+
+
+def observed_until(as_of: pd.Timestamp) -> pd.Timestamp:
+    """The first instant after the as-of day (see :attr:`EventLog.observed_until`)."""
+    return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
 
 
 def _example(values, limit: int = 3) -> str:
@@ -85,8 +98,11 @@ def _to_datetime(series: pd.Series, col: str, report: DataQualityReport) -> tupl
                 f"one zone first, for example pd.to_datetime(df[{col!r}], utc=True)."
             )
         try:
-            parsed = pd.to_datetime(s, errors="coerce", format="mixed")
-        except (ValueError, TypeError) as exc:
+            with warnings.catch_warnings():
+                # pandas 2 only warns (FutureWarning) when offsets differ; we refuse outright.
+                warnings.simplefilter("error", FutureWarning)
+                parsed = pd.to_datetime(s, errors="coerce", format="mixed")
+        except (ValueError, TypeError, FutureWarning) as exc:
             if "tz" in str(exc).lower() or "zone" in str(exc).lower() or "offset" in str(exc).lower():
                 raise DataError(
                     f"Column {col!r} mixes time zones (for example {_example(s)}). Convert "

@@ -16,7 +16,8 @@ Generative model (every number below is a default argument of :func:`simulate_sh
    rate ``lambda_i ~ Gamma(shape=visit_rate_shape, mean=1 / mean_days_between_visits)``.
 6. **Receipt.** Each day is squeezed into opening hours (07:00 to 19:00); a purchase buys ``1 + Poisson(0.3)`` drinks at a log-normal price per drink (median $4.50,
    sigma 0.25), rounded to cents.
-7. **Observation** ends ``observation_days`` after ``start`` (the "as of" date).
+7. **Observation** covers ``observation_days`` whole days from ``start`` (366: all of 2024);
+   the last of them is the "as of" date.
 
 Known truth follows: the probability of being alive ``t`` days after the first purchase is
 ``E[exp(-mu t)]``, and the probability of buying at least once more on or after day ``t``
@@ -70,7 +71,8 @@ class ShopSimulation:
 
     @property
     def as_of(self) -> pd.Timestamp:
-        return pd.Timestamp(self.params["start"]) + pd.Timedelta(days=self.params["observation_days"])
+        """The last day observed (observation covers ``observation_days`` whole days)."""
+        return pd.Timestamp(self.params["start"]) + pd.Timedelta(days=self.params["observation_days"] - 1)
 
     def _hazard(self, arm, channel):
         p = self.params
@@ -110,7 +112,7 @@ class ShopSimulation:
 
 
 _DEFAULTS = dict(
-    n_customers=3000, seed=2024, start="2024-01-01", acquisition_days=240, observation_days=365,
+    n_customers=3000, seed=2024, start="2024-01-01", acquisition_days=240, observation_days=366,
     loyalty_share=0.5, loyalty_hazard_ratio=0.7, mean_lifetime_days=90.0,
     mean_days_between_visits=7.0, visit_rate_shape=2.0,
 )
@@ -122,7 +124,7 @@ def simulate_shop(
     *,
     start: str = "2024-01-01",
     acquisition_days: int = 240,
-    observation_days: int = 365,
+    observation_days: int = 366,
     loyalty_share: float = 0.5,
     loyalty_hazard_ratio: float = 0.7,
     mean_lifetime_days: float = 90.0,
