@@ -1,1 +1,894 @@
-__all__: list[str] = []
+"""Cohort retention tables that are honest about unfinished periods.
+
+Definitions used throughout (shared with the rest of the kit):
+
+- **Cohort**: the customers acquired in one calendar period (``freq``). By default a
+  customer is acquired at their first activity; ``cohort_col`` names a signup time instead,
+  and ``acquired_if`` picks the events that acquire (for example the first purchase among
+  visits).
+- **Period k** (``periods="calendar"``, the default): the k-th calendar period after the
+  acquisition period, so ``freq="M"`` gives "months between the acquisition month and the
+  activity month" (a customer acquired on 31 January is in period 1 on 1 February).
+  ``periods="relative"`` uses fixed windows from each customer's own acquisition instead:
+  1, 7, 30, 90 or 365 days for D, W, M, Q, Y (what Amplitude and Mixpanel default to).
+- **Retained in period k**: ``mode="on"`` active in period k; ``mode="on or after"`` active
+  in period k or any later period up to the as-of date; ``brackets`` active in any period of
+  a range of periods (e.g. days 1, 2-7, 8-30, 31-90).
+- **As of** (default: the last event time): a cell whose period has started but not ended is
+  *partial*; a cell whose period has not started is NaN (never 0); an observed cell without
+  activity is 0. The as-of day counts as fully observed (``EventLog.observed_until``), so
+  a period ending at midnight after the as-of day is complete.
+- **Left-censoring**: the cohort of the data's first period mixes new customers with
+  customers who were there before the data began; it is flagged with
+  :class:`~retention_kit.LeftCensoringWarning` and can be excluded.
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, DataQualityWarning, LeftCensoringWarning, ParameterError, RetentionWarning
+from .periods import Freq, parse_freq, period_codes, period_labels, period_starts
+from .plotting import get_axes, label, percent_axis
+from .results import DataQualityReport, render_html
+from .validation import prepare_events
+
+__all__ = ["CohortTable", "cohort_table"]
+
+_DAY_NS = 86_400 * 10**9
+# Relative windows (days) matching each calendar period, as Amplitude/Mixpanel define them.
+_RELATIVE_DAYS = {"D": 1, "W": 7, "M": 30, "Q": 90, "Y": 365}
+_PERIODS = ("calendar", "relative")
+_MODES = {"on": "on", "on or after": "on or after", "on_or_after": "on or after",
+          "on-or-after": "on or after", "unbounded": "on or after"}
+_METRICS = ("customers", "revenue")
+_FIRST_COHORT = ("warn", "keep", "exclude")
+# Private column names for masks carried through validation.
+_ACTIVE, _ACQUIRES, _COHORT_TIME = "_rk_active", "_rk_acquires", "_rk_cohort_time"
+
+
+def _choose(name: str, value, options) -> str:
+    """Return the canonical option, or raise naming the closest one."""
+    key = str(value).strip().lower() if isinstance(value, str) else value
+    if isinstance(options, dict):
+        if key in options:
+            return options[key]
+        names = list(dict.fromkeys(options))
+    else:
+        if key in options:
+            return key
+        names = list(options)
+    close = difflib.get_close_matches(str(value).lower(), names, n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ParameterError(f"{name}={value!r} is not an option.{hint} Use one of {names}.")
+
+
+# ---------------------------------------------------------------------------------------
+# The heavy step: events -> distinct (customer, period) pairs and each customer's first
+# period. It takes canonical integer arrays only, so another engine (DuckDB, Spark) can
+# replace it without touching the tabulation.
+
+
+class _Pairs(NamedTuple):
+    customer: np.ndarray  # int64 customer code of each distinct pair, sorted by customer
+    period: np.ndarray  # int64 period code of the pair, sorted within customer
+    first: np.ndarray  # int64 first period of the pair's customer
+
+
+def _distinct_pairs(customer: np.ndarray, period: np.ndarray) -> _Pairs:
+    """Distinct (customer, period) pairs of integer codes, sorted, with each customer's
+    first period. ``customer`` must be non-negative.
+
+    One int64 key per event (customer x span + period) replaces hashing: a presence bitmap
+    when the key range is small (no sort at all), else a sort and a mask of repeats.
+    """
+    empty = np.empty(0, np.int64)
+    if len(customer) == 0:
+        return _Pairs(empty, empty, empty)
+    p0 = int(period.min())
+    span = int(period.max()) - p0 + 1
+    n_keys = (int(customer.max()) + 1) * span
+    if n_keys >= 2**62:  # astronomically sparse codes: fall back to a two-key sort
+        order = np.lexsort((period, customer))
+        c, p = customer[order], period[order]
+        keep = np.ones(len(c), bool)
+        keep[1:] = (c[1:] != c[:-1]) | (p[1:] != p[:-1])
+        cust, per = c[keep], p[keep]
+    else:
+        key = customer * span  # in place below: no temporaries of 10M rows
+        key += period
+        key -= p0
+        if n_keys <= max(8 * len(key), 1 << 22):
+            seen = np.zeros(n_keys, dtype=bool)
+            seen[key] = True
+            key = np.flatnonzero(seen)
+        else:
+            key.sort()
+            keep = np.empty(len(key), bool)
+            keep[0] = True
+            np.not_equal(key[1:], key[:-1], out=keep[1:])
+            key = key[keep]
+        cust, per = np.divmod(key, span)
+        per += p0
+    starts = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]])
+    first = np.repeat(per[starts], np.diff(np.r_[starts, len(cust)]))
+    return _Pairs(cust.astype(np.int64, copy=False), per.astype(np.int64, copy=False), first)
+
+
+def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, int]:
+    """Non-negative integer codes (and their range) for customer ids: integer ids are used
+    as they are when their range is compact, anything else is factorized."""
+    values = ids.to_numpy()
+    if values.dtype.kind in "iu" and len(values):
+        lo, hi = int(values.min()), int(values.max())
+        if hi - lo < 4 * len(values) + 1024:
+            return values.astype(np.int64) - lo, hi - lo + 1
+    codes, uniques = pd.factorize(ids, sort=False)
+    return codes.astype(np.int64, copy=False), len(uniques)
+
+
+def _event_periods(t_ns: np.ndarray, freq: Freq) -> np.ndarray:
+    """:func:`period_codes` of int64 nanosecond times, via a day lookup table (converting
+    10M datetimes to months directly is several times slower)."""
+    days = np.floor_divide(t_ns, _DAY_NS)
+    d0, d1 = int(days.min()), int(days.max())
+    if freq.code == "D" or d1 - d0 > 4 * len(days) + 4096:
+        return period_codes(t_ns.view("datetime64[ns]"), freq)
+    table = period_codes(np.arange(d0, d1 + 1).astype("datetime64[D]"), freq)
+    days -= d0
+    return np.take(table, days, out=days, mode="clip")
+
+
+def _mask_column(spec, events: pd.DataFrame, name: str) -> np.ndarray:
+    """A boolean row mask from a callable, a boolean column name or a boolean array."""
+    if callable(spec):
+        spec = spec(events)
+    elif isinstance(spec, str):
+        if spec not in events.columns:
+            raise DataError(f"{name}={spec!r}: no such column in events. Pass a boolean column "
+                            "name, a boolean Series or a function of the events frame.")
+        spec = events[spec]
+    if isinstance(spec, pd.Series):
+        if not spec.index.equals(events.index):
+            spec = spec.reindex(events.index)
+        values = spec.to_numpy()
+    else:
+        values = np.asarray(spec)
+    if values.shape != (len(events),):
+        raise ParameterError(f"{name} gave {values.shape[0] if values.ndim else 0:,} values for "
+                             f"{len(events):,} event rows; it must give one True/False per row.")
+    if values.dtype != bool:
+        if pd.isna(values).any() or not np.isin(pd.unique(values), [True, False, 0, 1]).all():
+            bad = int(pd.isna(values).sum())
+            raise ParameterError(
+                f"{name} must be True/False for every row; got dtype {values.dtype}"
+                f"{f' with {bad:,} missing values' if bad else ''}. Write it as a comparison, "
+                "e.g. lambda df: df['amount'] > 0.")
+        values = values.astype(bool)
+    return values
+
+
+def _parse_brackets(brackets) -> list[tuple[int, int]]:
+    out = []
+    for b in brackets:
+        lo, hi = (b, b) if isinstance(b, (int, np.integer)) else tuple(b)
+        if not (isinstance(lo, (int, np.integer)) and isinstance(hi, (int, np.integer))) or lo < 0 or hi < lo:
+            raise ParameterError(f"brackets: {b!r} is not a period or a (first, last) range of "
+                                 "periods with 0 <= first <= last, e.g. [1, (2, 7), (8, 30)].")
+        if out and lo <= out[-1][1]:
+            raise ParameterError(f"brackets must be increasing and must not overlap: {b!r} starts "
+                                 f"at or before the end of {out[-1]!r}.")
+        out.append((int(lo), int(hi)))
+    if not out:
+        raise ParameterError("brackets is empty: give at least one period, e.g. [1, (2, 7)].")
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(repr=False)
+class CohortTable:
+    """Retention by acquisition cohort: the result of :func:`cohort_table`.
+
+    Attributes
+    ----------
+    sizes : Series
+        Customers per acquisition cohort (index: cohort; with ``breakdown``, (value, cohort)).
+    counts : DataFrame
+        Cohort x period: distinct active customers (or revenue). NaN where the period had
+        not started at the as-of date; 0 where it was observed and nobody was active.
+    rates : DataFrame
+        ``counts / sizes`` (customers), or net revenue retention ``revenue in period k /
+        revenue in period 0`` (revenue).
+    partial : DataFrame of bool
+        True where the cell's period(s) had not fully elapsed at the as-of date.
+    gross_rates : DataFrame or None
+        Gross revenue retention (each customer's revenue capped at their period-0 revenue);
+        None unless ``metric="revenue"``.
+    groups : dict
+        With ``breakdown``: one CohortTable per value; otherwise empty.
+    data_quality : DataQualityReport
+    """
+
+    sizes: pd.Series
+    counts: pd.DataFrame
+    rates: pd.DataFrame
+    partial: pd.DataFrame
+    freq: Freq
+    periods: str
+    mode: str
+    metric: str
+    as_of: pd.Timestamp
+    data_quality: DataQualityReport
+    gross_rates: pd.DataFrame | None = None
+    breakdown: str | None = None
+    groups: dict = field(default_factory=dict)
+    base_revenue: pd.Series | None = None
+    notes: list = field(default_factory=list)
+
+    # -- numbers -------------------------------------------------------------------------
+
+    def _weights(self) -> pd.Series:
+        return self.base_revenue if self.metric == "revenue" else self.sizes
+
+    def average(self) -> pd.Series:
+        """Size-weighted mean retention curve over complete cells only.
+
+        For period k it is the sum of ``counts`` over cohorts whose period k is complete,
+        divided by the sum of their sizes (base revenue for ``metric="revenue"``). Partial
+        and unobserved cells are left out; periods no cohort has completed are not shown.
+        """
+        complete = ~self.partial & self.counts.notna()
+        active = self.counts.where(complete).sum(axis=0, min_count=1)
+        weights = complete.mul(self._weights().astype(float), axis=0).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            curve = active / weights.where(weights > 0)
+        curve = curve[complete.any(axis=0)]
+        curve.name = "net_revenue_retention" if self.metric == "revenue" else "retention"
+        return curve.astype(float)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per observed cell: cohort, period, cohort_size, active (or revenue),
+        retention (or net/gross revenue retention), partial."""
+        value = "revenue" if self.metric == "revenue" else "active"
+        rate = "net_revenue_retention" if self.metric == "revenue" else "retention"
+        long = pd.DataFrame({
+            value: self.counts.stack(future_stack=True),
+            rate: self.rates.stack(future_stack=True),
+            "partial": self.partial.stack(future_stack=True),
+        })
+        if self.gross_rates is not None:
+            long["gross_revenue_retention"] = self.gross_rates.stack(future_stack=True)
+        long = long[long[value].notna()]
+        sizes = self.sizes.reindex(long.index.droplevel(-1)).to_numpy()
+        long.insert(0, "cohort_size", sizes)
+        long.index = long.index.set_names([*self.counts.index.names, "period"])
+        return long.reset_index()
+
+    # -- words ---------------------------------------------------------------------------
+
+    def _period_word(self) -> str:
+        if self.periods == "relative":
+            return f"{_RELATIVE_DAYS[self.freq.code]}-day window"
+        return self.freq.name
+
+    def explain(self) -> str:
+        """A few plain-language sentences with the table's own numbers."""
+        if self.groups:
+            parts = [f"Broken down by {self.breakdown!r} (value at each customer's acquisition):"]
+            for value, sub in self.groups.items():
+                parts.append(f"[{value}] " + sub.explain())
+            return "\n".join(parts)
+        out = []
+        word = self._period_word()
+        cohorts = self.sizes.index
+        rates, partial = self.rates, self.partial
+        later = [c for c in rates.columns if c != 0]
+        first = cohorts[0]
+        row = rates.loc[first]
+        if later and pd.notna(row[later[0]]):
+            k = later[0]
+            pct = f"{100 * row[k]:.1f} %"
+            when = self._when(first, k)
+            if self.metric == "revenue":
+                out.append(
+                    f"The {int(self.sizes.loc[first]):,} customers acquired in {self._cohort_name(first)} spent "
+                    f"${float(self.base_revenue.loc[first]):,.0f} in their first {word}; in "
+                    f"{when} they spent {pct} of that (net revenue retention)"
+                    + (f", {100 * float(self.gross_rates.loc[first, k]):.1f} % after capping each "
+                       "customer at their first-period spend (gross revenue retention)." if
+                       self.gross_rates is not None and pd.notna(self.gross_rates.loc[first, k]) else "."))
+            else:
+                verb = {"on": "were active in", "on or after": "were active in or after",
+                        "brackets": "were active at some point in"}[self.mode]
+                out.append(f"Of the {int(self.sizes.loc[first]):,} customers acquired in {self._cohort_name(first)}, "
+                           f"{pct} {verb} {when}"
+                           + (" (a partial period)." if bool(partial.loc[first, k]) else "."))
+        curve = self.average()
+        shown = [k for k in curve.index if k != 0][:3]
+        if shown:
+            text = ", ".join(f"{100 * curve[k]:.1f} % in {self._when(None, k)}" for k in shown)
+            if self.metric == "revenue":
+                out.append("Pooled over complete cells only (weighted by period-0 revenue), "
+                           f"revenue came back at {text}.")
+            else:
+                out.append("Weighted by cohort size over complete cells only, the share of "
+                           f"customers active was {text}.")
+        if self.metric == "customers" and 0 in rates.columns and self.mode == "on":
+            out.append(f"Period 0 is the acquisition {word}, about 100 % by construction: it says "
+                       "nothing about retention and is not a data point to average.")
+        n_partial = int(partial.to_numpy().sum())
+        if n_partial:
+            out.append(f"{n_partial} cells are partial: their {word} had not ended as of "
+                       f"{self.as_of:%Y-%m-%d}, so they understate retention; they are marked and "
+                       "left out of average(). Periods not reached yet are blank, not 0.")
+        if self.mode == "on":
+            out.append("'On' retention counts activity in each period: it is not survival, and a "
+                       "customer inactive in one period may come back in a later one.")
+        elif self.mode == "brackets":
+            out.append("A bracket counts customers active in any of its periods, so wider "
+                       "brackets give higher numbers; compare brackets of equal width only.")
+        elif self.mode == "on or after":
+            out.append("'On or after' retention counts anyone active then or later up to the as-of "
+                       "date, so recent cohorts have had less time to come back.")
+        out.extend(self.notes)
+        return " ".join(out)
+
+    def _cohort_name(self, cohort) -> str:
+        start = cohort.start_time
+        return {"M": f"{start:%B %Y}", "W": f"the week of {start:%Y-%m-%d}",
+                "D": f"{start:%Y-%m-%d}"}.get(self.freq.code, str(cohort))
+
+    def _when(self, cohort, k) -> str:
+        """'period 1 (February 1997)' for a cell; cohort None gives 'period 1'."""
+        if not isinstance(k, (int, np.integer)):  # a bracket label such as "2–7"
+            return f"{self.freq.name}s {k} after acquisition"
+        if self.periods == "relative":
+            days = _RELATIVE_DAYS[self.freq.code]
+            return f"period {k} (days {k * days}–{(k + 1) * days - 1} after acquisition)"
+        if cohort is None:
+            return f"period {k}"
+        return f"period {k} ({self._cohort_name(cohort + int(k))})"
+
+    def _title(self) -> str:
+        kind = "calendar" if self.periods == "calendar" else "relative"
+        what = "revenue retention" if self.metric == "revenue" else f"'{self.mode}' retention"
+        by = f", by {self.breakdown}" if self.breakdown else ""
+        return (f"CohortTable: {what} by {self.freq.name}ly cohort, {kind} {self._period_word()}s"
+                f"{by}; {int(self.sizes.sum()):,} customers in {len(self.sizes)} cohorts; "
+                f"as of {self.as_of:%Y-%m-%d %H:%M}")
+
+    def _display(self) -> pd.DataFrame:
+        def cell(v, p):
+            if pd.isna(v):
+                return "–"
+            return f"{100 * v:.1f}%" + ("*" if p else "")
+        shown = pd.DataFrame(
+            [[cell(v, p) for v, p in zip(r, q)] for r, q in
+             zip(self.rates.to_numpy(), self.partial.to_numpy())],
+            index=self.rates.index, columns=self.rates.columns)
+        shown.insert(0, "customers", [f"{int(s):,}" for s in self.sizes.reindex(shown.index)])
+        return shown
+
+    def __repr__(self) -> str:
+        with pd.option_context("display.max_columns", 14, "display.width", 120):
+            table = self._display().to_string()
+        return (f"{self._title()}\n{table}\n* partial (period not fully elapsed at the as-of "
+                "date); – not observed yet")
+
+    def _repr_html_(self) -> str:
+        import matplotlib
+
+        shown = self._display()
+        cmap = matplotlib.colormaps["Blues"]
+        later = [c for c in self.rates.columns if c != 0]
+        top = np.nanmax(self.rates[later].to_numpy()) if later and self.rates[later].notna().any().any() else 1.0
+        top = top if top > 0 else 1.0
+
+        def css(_):
+            styles = pd.DataFrame("", index=shown.index, columns=shown.columns)
+            for j, col in enumerate(self.rates.columns):
+                for i in range(len(shown)):
+                    v, p = self.rates.iat[i, j], self.partial.iat[i, j]
+                    if pd.isna(v):
+                        continue
+                    if col == 0:
+                        styles.iat[i, j + 1] = "color:#666"
+                        continue
+                    r, g, b, _ = cmap(0.1 + 0.8 * min(v / top, 1.0))
+                    fg = "white" if v / top > 0.6 else "black"
+                    style = f"background-color:rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f});color:{fg}"
+                    if p:
+                        style += ";font-style:italic;outline:1px dashed #c60"
+                    styles.iat[i, j + 1] = style
+            return styles
+
+        styler = shown.style.apply(css, axis=None)
+        notes = ["* partial: the period had not fully elapsed at the as-of date (left out of "
+                 "average()). – : not observed yet (NaN, not 0). Period 0 is not coloured: it is "
+                 "about 100 % by construction."]
+        notes.extend(self.notes)
+        return render_html(self._title(), None, notes, styler=styler)
+
+    # -- plots ---------------------------------------------------------------------------
+
+    def _axis_word(self) -> str:
+        if self.periods == "relative":
+            return f"{self._period_word()}s since acquisition"
+        return f"{self.freq.name}s since acquisition {self.freq.name}"
+
+    def plot_heatmap(self, ax=None):
+        """Heatmap of the rates: cohorts down, periods across, partial cells hatched and
+        unobserved cells blank. Period 0 is left out of the colour scale."""
+        import matplotlib.pyplot as plt
+        from matplotlib.patches import Rectangle
+
+        ax = get_axes(ax, figsize=(9, max(3, 0.35 * len(self.rates) + 1.5)))
+        values = self.rates.to_numpy(dtype=float)
+        cols = list(self.rates.columns)
+        later = [j for j, c in enumerate(cols) if c != 0]
+        shown = values.copy()
+        if 0 in cols:
+            shown[:, cols.index(0)] = np.nan
+        top = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
+        image = ax.imshow(np.ma.masked_invalid(shown), aspect="auto", cmap="Blues", vmin=0,
+                          vmax=top if top > 0 else 1.0)
+        annotate = values.size <= 400
+        for i in range(values.shape[0]):
+            for j in range(values.shape[1]):
+                v = values[i, j]
+                if np.isnan(v):
+                    continue
+                if self.partial.iat[i, j]:
+                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
+                                           edgecolor="#c60", linewidth=0))
+                if annotate:
+                    dark = j in later and top > 0 and v / top > 0.6
+                    ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=7,
+                            color="white" if dark else "black")
+        ax.set_xticks(range(len(cols)), [str(c) for c in cols])
+        rows = [" | ".join(map(str, r)) if isinstance(r, tuple) else str(r) for r in self.rates.index]
+        ax.set_yticks(range(len(rows)), rows)
+        bar = plt.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+        bar.ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
+        what = "Net revenue retention" if self.metric == "revenue" else f"Retention ('{self.mode}')"
+        label(ax, title=f"{what} by {self.freq.name}ly cohort (hatched: partial period)",
+              xlabel=self._axis_word(), ylabel="acquisition cohort")
+        return ax
+
+    def plot_curves(self, ax=None):
+        """One retention curve per cohort (complete cells solid, partial cells as open
+        markers) and the size-weighted average over complete cells in black."""
+        ax = get_axes(ax)
+        cols = list(self.rates.columns)
+        x = np.arange(len(cols))
+        many = len(self.rates) > 12
+        for i, name in enumerate(self.rates.index):
+            y = self.rates.iloc[i].to_numpy(dtype=float)
+            p = self.partial.iloc[i].to_numpy(dtype=bool)
+            done = np.where(p, np.nan, y)
+            text = " | ".join(map(str, name)) if isinstance(name, tuple) else str(name)
+            line, = ax.plot(x, done, marker="" if many else "o", ms=3, lw=0.8 if many else 1.2,
+                            alpha=0.5 if many else 0.9, label=None if many else text)
+            if p.any():
+                ax.plot(x[p], y[p], ls="none", marker="o", mfc="none", color=line.get_color(), ms=4)
+        avg = self.average()
+        pos = [cols.index(k) for k in avg.index]
+        ax.plot(pos, avg.to_numpy(), color="black", lw=2.5, label="average (complete cells)")
+        ax.set_xticks(x, [str(c) for c in cols])
+        percent_axis(ax)
+        ax.set_ylim(bottom=0)
+        ax.legend(fontsize=7, ncol=2 if len(self.rates) > 6 and not many else 1)
+        what = "Net revenue retention" if self.metric == "revenue" else f"Retention ('{self.mode}')"
+        label(ax, title=f"{what} curves by {self.freq.name}ly cohort (open markers: partial)",
+              xlabel=self._axis_word(),
+              ylabel="share of period-0 revenue" if self.metric == "revenue" else "share of cohort active")
+        return ax
+
+
+# ---------------------------------------------------------------------------------------
+
+
+def cohort_table(
+    events: pd.DataFrame,
+    freq: str = "M",
+    *,
+    customer_col: str = "customer_id",
+    time_col: str = "date",
+    periods: str = "calendar",
+    mode: str = "on",
+    brackets=None,
+    metric: str = "customers",
+    amount_col: str | None = None,
+    active_if=None,
+    acquired_if=None,
+    cohort_col: str | None = None,
+    breakdown: str | None = None,
+    first_cohort: str = "warn",
+    as_of=None,
+) -> CohortTable:
+    """Retention by acquisition cohort: sizes, counts, rates and a partial-cell mask.
+
+    Parameters
+    ----------
+    events : DataFrame
+        One row per event (purchase, visit, login).
+    freq : {"D", "W", "M", "Q", "Y"} or a name such as "month"
+        Cohort and period length. Weeks are ISO weeks, Monday to Sunday.
+    customer_col, time_col : str
+        Names of the customer and time columns. Time-zone-aware times are read in their
+        own zone's wall time.
+    periods : {"calendar", "relative"}
+        ``"calendar"``: period k is the k-th calendar period after the acquisition period
+        (what spreadsheets reconcile to). ``"relative"``: period k is the k-th window of 1, 7,
+        30, 90 or 365 days (for D, W, M, Q, Y) after each customer's own acquisition time.
+    mode : {"on", "on or after"}
+        ``"on"``: active in period k. ``"on or after"`` (unbounded): active in period k or
+        later, up to the as-of date.
+    brackets : list of int or (first, last), optional
+        Custom ranges of periods, e.g. ``[1, (2, 7), (8, 30), (31, 90)]`` with ``freq="D"``;
+        a customer counts in a bracket when active in any of its periods. Needs ``mode="on"``
+        and ``metric="customers"``.
+    metric : {"customers", "revenue"}
+        Distinct active customers, or revenue (needs ``amount_col``): ``rates`` are then net
+        revenue retention and ``gross_rates`` gross revenue retention.
+    amount_col : str, optional
+        Revenue column (needed for ``metric="revenue"``).
+    active_if : callable, str or boolean array, optional
+        Which events count as activity: a function of ``events`` returning one True/False
+        per row (``lambda df: df["amount"] > 0``), a boolean column name or a boolean array.
+        Default: every event.
+    acquired_if : same kinds as ``active_if``, optional
+        Which events acquire a customer (the first one defines the cohort). Default: the
+        events that count as activity. Activity before acquisition is left out and reported.
+    cohort_col : str, optional
+        A column with each customer's acquisition time (for example a signup date repeated
+        on each row); customers are then in a cohort even without activity.
+    breakdown : str, optional
+        A column (channel, country, arm): one table per value, taken at each customer's
+        acquisition event, available as ``.groups[value]``; the combined tables are indexed
+        by (value, cohort).
+    first_cohort : {"warn", "keep", "exclude"}
+        The cohort of the data's first period may mix new and pre-existing customers
+        (left-censoring). ``"warn"`` keeps it with a LeftCensoringWarning, ``"exclude"`` drops
+        it, ``"keep"`` keeps it silently (when the data start with every customer's first
+        activity, as CDNOW does). Not applied with ``cohort_col``.
+    as_of : date-like, optional
+        End of observation; default the last event time. Events after it are left out.
+
+    Returns
+    -------
+    CohortTable
+
+    Raises
+    ------
+    DataError
+        Missing columns, unreadable dates, negative amounts, no customer left.
+    ParameterError
+        Misspelled options, incompatible options, bad masks or brackets.
+
+    Examples
+    --------
+    >>> ev = pd.DataFrame({"customer_id": ["a", "a", "b", "b", "c"],
+    ...                    "date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-01-31",
+    ...                                            "2024-03-10", "2024-02-14"])})
+    >>> t = cohort_table(ev, "M", first_cohort="keep")
+    >>> t.counts  # a, b acquired in January; c in February; March is partial
+    period     0    1    2
+    cohort
+    2024-01  2.0  1.0  1.0
+    2024-02  1.0  0.0  NaN
+    >>> bool(t.partial.loc["2024-01", 2]), bool(t.partial.loc["2024-01", 1])
+    (True, False)
+    >>> float(t.average()[1])  # 1 of 2; February's period 1 (March) is partial, left out
+    0.5
+    """
+    freq = parse_freq(freq)
+    periods = _choose("periods", periods, _PERIODS)
+    mode = _choose("mode", mode, _MODES)
+    metric = _choose("metric", metric, _METRICS)
+    first_cohort = _choose("first_cohort", first_cohort, _FIRST_COHORT)
+    bracket_list = _parse_brackets(brackets) if brackets is not None else None
+    if metric == "revenue" and amount_col is None:
+        raise ParameterError("metric='revenue' needs amount_col='<your revenue column>'.")
+    if bracket_list is not None and (mode != "on" or metric != "customers"):
+        raise ParameterError("brackets count customers active in a range of periods: use them "
+                             "with mode='on' and metric='customers'.")
+    if metric == "revenue" and mode != "on":
+        raise ParameterError("Revenue retention compares each period's revenue with period 0: "
+                             "use mode='on' with metric='revenue'.")
+    if isinstance(events, pd.DataFrame) and breakdown is not None and breakdown in (customer_col, time_col):
+        raise ParameterError(f"breakdown={breakdown!r} is the customer or time column; name a "
+                             "column such as channel or country.")
+
+    # Masks are evaluated on the caller's frame (their column names), then carried
+    # through validation as private columns so rows dropped there stay aligned.
+    keep = [c for c in (breakdown, cohort_col) if c is not None]
+    source = events
+    if active_if is not None or acquired_if is not None:
+        if not isinstance(events, pd.DataFrame):
+            prepare_events(events, customer_col=customer_col, time_col=time_col)  # raises
+        cols = list(dict.fromkeys(c for c in (customer_col, time_col, amount_col, *keep)
+                                  if c is not None and c in events.columns))
+        source = events[cols].copy()
+        if active_if is not None:
+            source[_ACTIVE] = _mask_column(active_if, events, "active_if")
+            keep.append(_ACTIVE)
+        if acquired_if is not None:
+            source[_ACQUIRES] = _mask_column(acquired_if, events, "acquired_if")
+            keep.append(_ACQUIRES)
+    log = prepare_events(source, customer_col=customer_col, time_col=time_col,
+                         amount_col=amount_col, keep_cols=keep, as_of=as_of)
+    frame, report = log.frame, log.report
+    t = frame["date"].to_numpy().view(np.int64)
+    # The kit's one rule: the as-of day counts as fully observed (exclusive end).
+    until = log.observed_until.value
+
+    cust, n_codes = _customer_codes(frame["customer_id"])
+    active = frame[_ACTIVE].to_numpy(bool) if _ACTIVE in frame else None
+    acquires = frame[_ACQUIRES].to_numpy(bool) if _ACQUIRES in frame else active
+    data_first_period = int(_event_periods(np.array([t.min()]), freq)[0])
+    window = _RELATIVE_DAYS[freq.code] * _DAY_NS
+
+    fast = periods == "calendar" and cohort_col is None and acquires is None and active is None
+    if fast:
+        # Default path: cohort = first active period, straight from the reduction.
+        pairs = _distinct_pairs(cust, _event_periods(t, freq))
+        new = np.empty(len(pairs.customer), bool)
+        if len(new):
+            new[0] = True
+            np.not_equal(pairs.customer[1:], pairs.customer[:-1], out=new[1:])
+        members = pairs.customer[new]
+        member_cohort = pairs.first[new]
+        member_t0 = None
+        pair_cust, pair_offset, pair_cohort = pairs.customer, pairs.period - pairs.first, pairs.first
+    else:
+        big = np.iinfo(np.int64).max
+        t0 = np.full(n_codes, big, dtype=np.int64)
+        if cohort_col is not None:
+            start = pd.to_datetime(frame[cohort_col], errors="coerce")
+            if isinstance(start.dtype, pd.DatetimeTZDtype):
+                start = (start.dt.tz_convert(log.tz) if log.tz else start).dt.tz_localize(None)
+            start = start.to_numpy("datetime64[ns]").view(np.int64)
+            ok = start != np.iinfo(np.int64).min  # NaT
+            np.minimum.at(t0, cust[ok], start[ok])
+        else:
+            sel = acquires if acquires is not None else slice(None)
+            np.minimum.at(t0, cust[sel], t[sel])
+        has = t0 != big
+        if not has.any():
+            raise DataError("No customer is left in any cohort: no event matches acquired_if / "
+                            f"active_if{' and ' + repr(cohort_col) + ' is empty' if cohort_col else ''}. "
+                            "Check the filters (they get the events frame with your column names).")
+        n_without = int(np.unique(cust[~has[cust]]).size) if not has[cust].all() else 0
+        if n_without:
+            why = f"no {cohort_col!r} time" if cohort_col else "no acquiring event"
+            report.add("customers without acquisition", n_without, "dropped", f"{why}: in no cohort")
+            warnings.warn(f"{n_without:,} customers have {why} and are in no cohort.",
+                          DataQualityWarning, stacklevel=2)
+        members = np.flatnonzero(has)
+        t0_members = t0[members]
+        member_cohort = _event_periods(t0_members, freq)
+        member_t0 = t0_members
+        cohort_of = np.zeros(n_codes, np.int64)
+        cohort_of[members] = member_cohort
+        use = has[cust] if active is None else (active & has[cust])
+        c_ev, t_ev = cust[use], t[use]
+        if periods == "calendar":
+            offset = _event_periods(t_ev, freq) - cohort_of[c_ev]
+        else:
+            offset = np.floor_divide(t_ev - t0[c_ev], window)
+        before = offset < 0
+        if before.any():
+            report.add("events before acquisition", int(before.sum()), "dropped",
+                       "activity before the customer's cohort-defining event")
+            warnings.warn(f"{int(before.sum()):,} events fall before their customer's acquisition "
+                          "and are left out (see .data_quality).", DataQualityWarning, stacklevel=2)
+            c_ev, offset = c_ev[~before], offset[~before]
+            use = np.flatnonzero(use)[~before]
+        pairs = _distinct_pairs(c_ev, offset)
+        pair_cust, pair_offset = pairs.customer, pairs.period
+        pair_cohort = cohort_of[pair_cust]
+
+    # Left-censoring: the data's first period mixes new and pre-existing customers.
+    if cohort_col is None and np.any(member_cohort == data_first_period):
+        first_label = period_labels([data_first_period], freq)[0]
+        n_first = int(np.sum(member_cohort == data_first_period))
+        if first_cohort == "exclude":
+            report.add(f"cohort {first_label}", n_first, "dropped",
+                       "first period of the data: mixes new and pre-existing customers")
+            keep_member = member_cohort != data_first_period
+            members, member_cohort = members[keep_member], member_cohort[keep_member]
+            member_t0 = member_t0[keep_member] if member_t0 is not None else None
+            keep_pair = pair_cohort != data_first_period
+            pair_cust, pair_offset, pair_cohort = (pair_cust[keep_pair], pair_offset[keep_pair],
+                                                   pair_cohort[keep_pair])
+        elif first_cohort == "warn":
+            warnings.warn(
+                f"The {first_label} cohort ({n_first:,} customers) starts in the data's first "
+                f"{freq.name}: it mixes new customers with customers who were active before the "
+                "data began. Pass first_cohort='exclude' to drop it, or first_cohort='keep' if "
+                "the data start with every customer's first activity.",
+                LeftCensoringWarning, stacklevel=2)
+    if len(members) == 0:
+        raise DataError("No customer is left in any cohort (check active_if, acquired_if, "
+                        "cohort_col and first_cohort).")
+
+    # Revenue per (customer, offset) for net and gross revenue retention.
+    revenue = None
+    if metric == "revenue":
+        amount = frame["amount"].to_numpy(float)
+        if fast:
+            ev_cust, ev_amount = cust, amount
+            cohort_of = np.zeros(n_codes, np.int64)
+            cohort_of[members] = member_cohort
+            ev_offset = _event_periods(t, freq) - cohort_of[cust]
+        else:
+            ev_cust, ev_offset, ev_amount = c_ev, offset, amount[use]
+        member_set = np.zeros(n_codes, bool)
+        member_set[members] = True
+        keep_ev = member_set[ev_cust]
+        revenue = pd.Series(ev_amount[keep_ev]).groupby(
+            [ev_cust[keep_ev], ev_offset[keep_ev]]).sum()
+
+    # Observation limits per cohort.
+    last_period = int(_event_periods(np.array([until - 1]), freq)[0])
+    if periods == "calendar":
+        n_offsets = last_period - int(member_cohort.min()) + 1
+    else:
+        n_offsets = int((until - 1 - int(member_t0.min())) // window) + 1
+    columns = list(range(n_offsets)) if bracket_list is None else [
+        str(lo) if lo == hi else f"{lo}–{hi}" for lo, hi in bracket_list]
+    if bracket_list is not None:
+        lookup = np.full(max(n_offsets, bracket_list[-1][1] + 1), -1, np.int64)
+        for b, (lo, hi) in enumerate(bracket_list):
+            lookup[lo:hi + 1] = b
+        in_b = lookup[np.minimum(pair_offset, len(lookup) - 1)]
+        in_b = np.where(pair_offset < len(lookup), in_b, -1)
+        sel = in_b >= 0
+        bp = _distinct_pairs(pair_cust[sel], in_b[sel])
+        pair_cust, pair_offset = bp.customer, bp.period
+        cohort_of_b = np.zeros(n_codes, np.int64)
+        cohort_of_b[members] = member_cohort
+        pair_cohort = cohort_of_b[pair_cust]
+
+    group_of = None
+    group_values = [None]
+    if breakdown is not None:
+        values = frame[breakdown]
+        rows = np.flatnonzero(acquires) if (acquires is not None and cohort_col is None) else np.arange(len(frame))
+        order = rows[np.lexsort((t[rows], cust[rows]))]
+        firsts = order[np.r_[True, cust[order][1:] != cust[order][:-1]]]
+        codes, uniques = pd.factorize(values.iloc[firsts], sort=True, use_na_sentinel=True)
+        group_of = np.full(n_codes, -1, np.int64)
+        group_of[cust[firsts]] = codes
+        group_values = list(range(len(uniques)))
+
+    def tabulate(group):
+        if group is None:
+            m_sel, p_sel = slice(None), slice(None)
+        else:
+            m_sel = group_of[members] == group
+            p_sel = group_of[pair_cust] == group
+        m_cohort = member_cohort[m_sel]
+        cohorts = np.unique(m_cohort)
+        row_of = np.searchsorted(cohorts, m_cohort)
+        sizes = np.bincount(row_of, minlength=len(cohorts)).astype(float)
+        n_rows, n_cols = len(cohorts), len(columns)
+        pc, po, pcust = pair_cohort[p_sel], pair_offset[p_sel], pair_cust[p_sel]
+        if mode == "on or after":
+            last = np.zeros(n_codes, np.int64) - 1
+            np.maximum.at(last, pcust, po)
+            lm = last[members[m_sel]]
+            ok = lm >= 0
+            hist = np.bincount(row_of[ok] * n_cols + np.minimum(lm[ok], n_cols - 1),
+                               minlength=n_rows * n_cols).reshape(n_rows, n_cols)
+            counts = hist[:, ::-1].cumsum(axis=1)[:, ::-1].astype(float)
+        else:
+            # Cell index per pair: a lookup table instead of a search over millions of pairs.
+            row_lookup = np.full(int(cohorts[-1] - cohorts[0]) + 1, -1, np.int64)
+            row_lookup[cohorts - cohorts[0]] = np.arange(len(cohorts))
+            cell = row_lookup[pc - cohorts[0]]
+            cell *= n_cols
+            cell += po
+            counts = np.bincount(cell, minlength=n_rows * n_cols).reshape(n_rows, n_cols).astype(float)
+        # Observed / complete limits of each cell.
+        lo = np.arange(n_cols) if bracket_list is None else np.array([b[0] for b in bracket_list])
+        hi = lo if bracket_list is None else np.array([b[1] for b in bracket_list])
+        if periods == "calendar":
+            code_lo = cohorts[:, None] + lo[None, :]
+            code_hi_next = cohorts[:, None] + hi[None, :] + 1
+            span = np.arange(int(code_lo.min()), int(code_hi_next.max()) + 1)
+            starts = period_starts(span, freq).asi8
+            observed = starts[code_lo - span[0]] < until
+            complete = starts[code_hi_next - span[0]] <= until
+        else:
+            t0s = member_t0[m_sel]
+            earliest = np.full(n_rows, np.iinfo(np.int64).max)
+            latest = np.full(n_rows, np.iinfo(np.int64).min)
+            np.minimum.at(earliest, row_of, t0s)
+            np.maximum.at(latest, row_of, t0s)
+            observed = earliest[:, None] + lo[None, :] * window < until
+            complete = latest[:, None] + (hi[None, :] + 1) * window <= until
+        counts[~observed] = np.nan
+        partial = observed & ~complete
+        gross = base = None
+        if metric == "revenue":
+            member_row = np.full(n_codes, -1, np.int64)
+            member_row[members[m_sel]] = row_of
+            rc = revenue.index.get_level_values(0).to_numpy()
+            ro = revenue.index.get_level_values(1).to_numpy()
+            rv = revenue.to_numpy()
+            rrow = member_row[rc]
+            ok = (rrow >= 0) & (ro < n_cols)
+            counts = np.bincount(rrow[ok] * n_cols + ro[ok], weights=rv[ok],
+                                 minlength=n_rows * n_cols).reshape(n_rows, n_cols)
+            counts[~observed] = np.nan
+            base_of = np.zeros(n_codes)
+            zero = ro == 0
+            base_of[rc[zero]] = rv[zero]
+            capped = np.minimum(rv, base_of[rc])
+            gross_sum = np.bincount(rrow[ok] * n_cols + ro[ok], weights=capped[ok],
+                                    minlength=n_rows * n_cols).reshape(n_rows, n_cols)
+            base = counts[:, 0].copy()
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rates = counts / np.where(base > 0, base, np.nan)[:, None]
+                gross = np.where(observed, gross_sum, np.nan) / np.where(base > 0, base, np.nan)[:, None]
+            if np.any(base <= 0):
+                warnings.warn(f"{int(np.sum(base <= 0))} cohorts had no revenue in period 0: their "
+                              "revenue retention is NaN.", RetentionWarning, stacklevel=3)
+        else:
+            rates = counts / sizes[:, None]
+        return cohorts, sizes, counts, rates, partial, gross, base
+
+    labels_of = lambda codes: period_labels(codes, freq)  # noqa: E731
+
+    def build(group_name, parts, sub_groups=None):
+        cohorts, sizes, counts, rates, partial, gross, base = parts
+        index = pd.Index(labels_of(cohorts), name="cohort")
+        cols = pd.Index(columns, name="period")
+        frame_of = lambda a: pd.DataFrame(a, index=index, columns=cols)  # noqa: E731
+        return CohortTable(
+            sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
+            counts=frame_of(counts), rates=frame_of(rates), partial=frame_of(partial.astype(bool)),
+            freq=freq, periods=periods, mode="brackets" if bracket_list else mode, metric=metric,
+            as_of=log.as_of, data_quality=report,
+            gross_rates=frame_of(gross) if gross is not None else None,
+            base_revenue=pd.Series(base, index=index, name="revenue") if base is not None else None,
+            breakdown=breakdown if sub_groups else None, groups=sub_groups or {})
+
+    if breakdown is None:
+        table = build(None, tabulate(None))
+    else:
+        subs = {}
+        for g in group_values:
+            if np.any(group_of[members] == g):
+                subs[uniques[g]] = build(uniques[g], tabulate(g))
+        if np.any(group_of[members] == -1):
+            n_missing = int(np.sum(group_of[members] == -1))
+            report.add(breakdown, n_missing, "dropped", "breakdown value missing at acquisition")
+            warnings.warn(f"{n_missing:,} customers have no {breakdown!r} value at acquisition and "
+                          "are in no breakdown table.", DataQualityWarning, stacklevel=2)
+        def stack(attr):
+            parts = {k: getattr(v, attr) for k, v in subs.items()}
+            if any(p is None for p in parts.values()):
+                return None
+            return pd.concat(parts, names=[breakdown])
+        table = CohortTable(
+            sizes=stack("sizes"), counts=stack("counts"), rates=stack("rates"),
+            partial=stack("partial"), freq=freq, periods=periods,
+            mode="brackets" if bracket_list else mode, metric=metric, as_of=log.as_of,
+            data_quality=report, gross_rates=stack("gross_rates"),
+            base_revenue=stack("base_revenue"), breakdown=breakdown, groups=subs)
+    if cohort_col is None and first_cohort == "warn" and np.any(member_cohort == data_first_period):
+        table.notes.append(f"The first cohort ({period_labels([data_first_period], freq)[0]}) may "
+                           "include customers acquired before the data began (left-censoring).")
+    return table
