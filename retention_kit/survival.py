@@ -1,1 +1,1449 @@
-__all__: list[str] = []
+"""Survival analysis of churn: lifetimes from raw logs, Kaplan-Meier curves, log-rank tests,
+restricted mean survival time (RMST) and Cox drivers.
+
+Why survival and not "churn rate among those who left": at any date many customers are
+still active, so their lifetimes are not finished (*censored*). Averaging only finished
+lifetimes keeps the short ones and drops the long ones, which makes churn look faster than
+it is. Kaplan-Meier uses every customer for exactly as long as they were observed.
+
+Shared definitions (the same in every module of the kit):
+
+* **Lifetime.** The duration runs from the customer's *start* (first activity, or a given
+  start time such as the experiment assignment) to the *last activity*. A customer is
+  **churned** when inactive for at least ``churn_after`` before ``as_of``; otherwise
+  **censored**, with the duration running to ``as_of``.
+* **Retained at horizon H**: some activity strictly after start + H. The Kaplan-Meier
+  S(H) estimates exactly this.
+* **Mature for horizon H**: start + H + churn_after <= as_of.
+* ``as_of`` defaults to the last date in the data, never today.
+
+Weights. Every function taking ``weights_col`` / ``weights`` reads them as *frequency
+counts* (how many identical customers a row stands for), so an aggregated
+``(duration, churned, count)`` table gives exactly the results of the raw rows. Counts must
+be whole numbers: the log-rank variance uses ``n - 1`` and Greenwood's formula uses
+``n - d``, which are only meaningful for counts. Paths of lifelines that are *not*
+equivalent on weighted rows are not used with weights: Cox with Efron ties (weights are
+expanded to rows instead, see :func:`cox_drivers`), the Fleming-Harrington weighted
+log-rank (we only run the plain log-rank) and ``pairwise_logrank_test`` (which takes no
+weights; :func:`pairwise_logrank` runs our weighted two-group test for each pair instead).
+"""
+
+from __future__ import annotations
+
+import difflib
+import warnings
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .errors import (
+    DataError, DataQualityWarning, ImmatureDataWarning, ParameterError, ProportionalHazardsWarning,
+    SmallSampleWarning,
+)
+from .periods import parse_duration, parse_freq, period_codes
+from .plotting import get_axes, label, percent_axis
+from .results import DataQualityReport, render_html
+from .validation import CUSTOMER, TIME, _example, prepare_events, require_columns
+
+__all__ = [
+    "customer_lifetimes", "subscription_lifetimes", "aggregate_lifetimes", "purchase_gaps",
+    "PurchaseGaps", "kaplan_meier", "SurvivalCurves", "logrank", "LogrankResult",
+    "pairwise_logrank", "PairwiseLogrank", "rmst", "RMSTResult", "rmst_difference",
+    "RMSTDifference", "cox_drivers", "CoxDrivers",
+]
+
+LIFETIME_COLUMNS = ["customer_id", "start", "first_activity", "last_activity", "duration", "churned"]
+_DAY = pd.Timedelta(days=1)
+
+
+# --------------------------------------------------------------------------------------
+# Lifetimes
+# --------------------------------------------------------------------------------------
+
+def _as_list(cols) -> list:
+    if cols is None:
+        return []
+    return [cols] if isinstance(cols, str) else [c for c in cols]
+
+
+def _time_unit(unit) -> tuple[str | None, str]:
+    """(period code or None for elapsed days, plural name of the unit)."""
+    freq = parse_freq(unit)
+    if freq.code == "D":
+        return None, "days"
+    return freq.code, f"{freq.name}s"
+
+
+def _durations(start: pd.Series, end: pd.Series, period: str | None) -> np.ndarray:
+    if period is None:
+        return ((end - start) / _DAY).to_numpy(dtype=float)
+    # Calendar periods: the number of period boundaries crossed (periods since start).
+    return (period_codes(end, period) - period_codes(start, period)).astype(float)
+
+
+def _one_value_per_customer(frame: pd.DataFrame, cols: list, what: str) -> pd.DataFrame:
+    """First value of each carried column per customer; raise if a column varies."""
+    if not cols:
+        return pd.DataFrame(index=pd.Index(frame[CUSTOMER].unique(), name=CUSTOMER))
+    grouped = frame.groupby(CUSTOMER, sort=False)[cols]
+    varying = grouped.nunique(dropna=False)
+    for col in cols:
+        bad = varying.index[varying[col] > 1]
+        if len(bad):
+            example = bad[0]
+            values = frame.loc[frame[CUSTOMER] == example, col].unique().tolist()[:4]
+            raise DataError(
+                f"Column {col!r} in {what} varies within a customer for {len(bad):,} customers "
+                f"(for example customer {example!r} has {values}). A lifetime carries one value "
+                f"per customer: keep the value at the start (e.g. df.sort_values(...)"
+                f".groupby(customer)[{col!r}].transform('first')) or leave {col!r} out of keep_cols."
+            )
+    return grouped.first()
+
+
+def _start_series(start_times, customer_col: str, time_col: str, report: DataQualityReport):
+    """Normalise start_times to (Series customer -> naive Timestamp, frame of extra columns)."""
+    if isinstance(start_times, pd.DataFrame):
+        require_columns(start_times, {"customer_col": customer_col, "time_col": time_col},
+                        what="start_times")
+        extra = start_times.drop(columns=[time_col]).rename(columns={customer_col: CUSTOMER})
+        series = pd.Series(start_times[time_col].to_numpy(), index=start_times[customer_col].to_numpy())
+    elif isinstance(start_times, pd.Series):
+        series, extra = start_times.copy(), None
+    else:
+        raise DataError(
+            f"start_times must be a Series indexed by customer id or a DataFrame with columns "
+            f"{customer_col!r} and {time_col!r}; got {type(start_times).__name__}."
+        )
+    if series.index.has_duplicates:
+        dup = series.index[series.index.duplicated()]
+        raise DataError(
+            f"start_times has {len(dup):,} customers with more than one start (for example "
+            f"{_example(dup)}). Give one start per customer, e.g. the first assignment: "
+            "df.groupby(customer)[time].min()."
+        )
+    from .validation import _to_datetime  # the one date parser of the kit
+
+    values, _ = _to_datetime(pd.Series(series.to_numpy()), "start_times", report)
+    out = pd.Series(values.to_numpy(), index=pd.Index(series.index, name=CUSTOMER))
+    if extra is not None:
+        extra = extra.set_index(CUSTOMER)
+    return out, extra
+
+
+def customer_lifetimes(
+    events: pd.DataFrame,
+    *,
+    churn_after,
+    as_of=None,
+    customer_col: str = "customer_id",
+    time_col: str = "date",
+    start_times=None,
+    keep_cols=(),
+    unit: str = "D",
+    censor_at: str = "as_of",
+) -> pd.DataFrame:
+    """One lifetime per customer from a transaction log (non-contractual setting).
+
+    Parameters
+    ----------
+    events : DataFrame
+        One row per purchase / visit / login.
+    churn_after : int, str or Timedelta
+        Required. A customer whose last activity lies at least this long before ``as_of``
+        is churned; otherwise censored. Days as a number, or ``"60D"``, ``"8W"``.
+    as_of : date-like, optional
+        End of observation; defaults to the last event in the data (never today).
+    customer_col, time_col : str
+        Names of the customer and time columns (of ``events`` and of ``start_times``).
+    start_times : Series or DataFrame, optional
+        Each customer's clock start (e.g. the experiment assignment time): a Series
+        indexed by customer id, or a DataFrame with ``customer_col`` and ``time_col``. Only
+        activity at or after the start counts. Customers of ``events`` absent from
+        ``start_times`` are left out (with a :class:`DataQualityWarning`), so are customers
+        who start after ``as_of``. Customers of ``start_times`` with no activity at or
+        after their start are kept: their ``last_activity`` is the start, so their duration
+        is 0 if they are churned (nobody came back within ``churn_after``), or runs to
+        ``as_of`` if they are still within ``churn_after`` of the start (censored).
+        When ``start_times`` is a DataFrame, ``keep_cols`` found in it (e.g. the arm) are
+        taken from it, the others from ``events``.
+    keep_cols : sequence of str
+        Columns carried through (segment, channel, arm), one value per customer: a column
+        that varies within a customer raises :class:`DataError`.
+    unit : str
+        ``"D"`` (default): durations in days, as floats (time of day counts).
+        ``"W"``, ``"M"``, ``"Q"``, ``"Y"``: durations in whole calendar periods
+        (periods between the start's and the end's period, see ``rk.periods``).
+    censor_at : {"as_of", "detection_limit"}
+        Where a censored lifetime ends. ``"as_of"`` (default, the kit's shared
+        definition): at ``as_of``. ``"detection_limit"``: at ``as_of - churn_after``, the
+        last instant at which a lapse could still have been recognised as churn; this
+        makes the Kaplan-Meier curve nearly unbiased at long horizons (see Notes).
+
+    Returns
+    -------
+    DataFrame
+        One row per customer, sorted by id, with ``customer_id``, ``start``,
+        ``first_activity`` (NaT if none at or after the start), ``last_activity``,
+        ``duration`` (float), ``churned`` (bool) and the ``keep_cols``. ``.attrs`` holds
+        ``as_of``, ``churn_after``, ``time_unit`` and the ``data_quality`` report.
+
+    Notes
+    -----
+    *Where a churned lifetime ends.* At the last activity, not at last activity plus the
+    threshold: the last purchase is the last thing we saw the customer do, so the
+    lifetime is "time until the last purchase", and S(H) estimates the share of customers
+    who buy again after H (the kit's definition of *retained at H*). Adding the threshold
+    would move every churned lifetime by the same arbitrary amount, and a customer who
+    lapses just after buying would be counted as retained for another ``churn_after``.
+
+    *Censored lifetimes* run from the start to ``as_of``: the customer has been seen within
+    ``churn_after`` and is assumed still active. That assumption is optimistic: some of
+    them have already made their last purchase, and each is counted as retained up to
+    ``as_of``. Kaplan-Meier S(H) is then overstated at horizons H near the follow-up, the
+    more so the longer ``churn_after``. On the bundled coffee shop (true S(180) = 0.204)
+    the default gives 0.212, 0.247 and 0.375 with ``churn_after`` of 30, 60 and 120 days;
+    ``censor_at="detection_limit"`` gives 0.195, 0.200 and 0.205, because churn is only
+    observable up to ``as_of - churn_after`` and censoring there is independent of the
+    customer's fate. Fixed-horizon comparisons of mature customers (start + H +
+    churn_after <= as_of) are unaffected: both choices agree up to ``as_of - churn_after``.
+    With ``"detection_limit"`` a censored customer's duration can be shorter than their
+    last activity minus start, and customers who started within ``churn_after`` of
+    ``as_of`` get duration 0 (not yet classifiable).
+
+    *Why the threshold matters and how to choose it.* Without contracts nobody announces
+    they left; ``churn_after`` turns silence into churn and trades two errors. Too short:
+    customers on an ordinary pause between purchases are counted churned, lifetimes are
+    cut short and churn is overstated; customers who come back after the cut-off are
+    misclassified. Too long: recent leavers still look active, are censored at ``as_of``
+    (survival near the end is overstated), and fewer customers are old enough to be
+    classified at all. Choose it from the distribution of gaps between consecutive
+    purchases (:func:`purchase_gaps`): a gap that live customers rarely exceed (the 90th to
+    95th percentile) is a defensible threshold; show the sensitivity of the results to it.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({
+    ...     "customer_id": ["a", "a", "a", "b", "b"],
+    ...     "date": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-02-01",
+    ...                             "2024-01-05", "2024-05-30"])})
+    >>> life = customer_lifetimes(log, churn_after=60)
+    >>> life[["customer_id", "duration", "churned"]]
+      customer_id  duration  churned
+    0           a      31.0     True
+    1           b     146.0    False
+    """
+    churn_gap = parse_duration(churn_after, name="churn_after")
+    period, unit_name = _time_unit(unit)
+    if censor_at not in ("as_of", "detection_limit"):
+        close = difflib.get_close_matches(str(censor_at), ["as_of", "detection_limit"], n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ParameterError(f"censor_at={censor_at!r} is not an option.{hint} "
+                             "Use 'as_of' or 'detection_limit'.")
+    keep_cols = _as_list(keep_cols)
+    start_extra_cols: list = []
+    if isinstance(start_times, pd.DataFrame):
+        start_extra_cols = [c for c in keep_cols if c in start_times.columns and c != customer_col]
+    event_keep = [c for c in keep_cols if c not in start_extra_cols]
+    log = prepare_events(events, customer_col=customer_col, time_col=time_col,
+                         keep_cols=event_keep, as_of=as_of)
+    frame, report, as_of_ts = log.frame, log.report, log.as_of
+
+    if start_times is None:
+        used = frame
+        starts = used.groupby(CUSTOMER, sort=True)[TIME].min()
+    else:
+        starts, extra = _start_series(start_times, customer_col, time_col, report)
+        late = starts > as_of_ts
+        if late.any():
+            warnings.warn(
+                f"{int(late.sum()):,} customers of start_times start after as_of "
+                f"({as_of_ts:%Y-%m-%d}) and were left out.", DataQualityWarning, stacklevel=2)
+            report.add("start_times", int(late.sum()), "dropped", "start after the as-of date")
+            starts = starts[~late]
+        known = frame[CUSTOMER].isin(starts.index)
+        if not known.all():
+            unknown = frame.loc[~known, CUSTOMER].unique()
+            warnings.warn(
+                f"{len(unknown):,} customers of the events have no start in start_times (for "
+                f"example {_example(unknown)}) and were left out ({int((~known).sum()):,} events).",
+                DataQualityWarning, stacklevel=2)
+            report.add(customer_col, int((~known).sum()), "dropped", "customer has no start time")
+        used = frame[known]
+        before = used[TIME].to_numpy() < starts.reindex(used[CUSTOMER]).to_numpy()
+        if before.any():
+            report.add(time_col, int(before.sum()), "dropped", "before the customer's start time")
+        used = used[~before]
+        starts = starts.sort_index()
+
+    grouped = used.groupby(CUSTOMER, sort=False)[TIME]
+    first = grouped.min().reindex(starts.index)
+    last = grouped.max().reindex(starts.index)
+    last_or_start = last.fillna(starts)
+    churned = (as_of_ts - last_or_start) >= churn_gap
+    censor_time = as_of_ts if censor_at == "as_of" else as_of_ts - churn_gap
+    # max(start, censor time): a customer who started after it has duration 0.
+    end = last_or_start.where(churned, starts.where(starts > censor_time, censor_time))
+
+    out = pd.DataFrame({
+        "customer_id": starts.index.to_numpy(),
+        "start": starts.to_numpy(),
+        "first_activity": first.to_numpy(),
+        "last_activity": last_or_start.to_numpy(),
+        "duration": _durations(starts, end, period),
+        "churned": churned.to_numpy(dtype=bool),
+    })
+    if event_keep:
+        carried = _one_value_per_customer(used, event_keep, "events")
+        for col in event_keep:
+            out[col] = carried[col].reindex(out["customer_id"]).to_numpy()
+    if start_extra_cols:
+        for col in start_extra_cols:
+            out[col] = extra[col].reindex(out["customer_id"]).to_numpy()
+        out = out[LIFETIME_COLUMNS + keep_cols]
+    report.customers = len(out)
+    out.attrs.update(as_of=as_of_ts, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
+                     data_quality=report)
+    return out
+
+
+def subscription_lifetimes(
+    subscriptions: pd.DataFrame,
+    *,
+    customer_col: str,
+    start_col: str = "start",
+    end_col: str = "end",
+    as_of=None,
+    keep_cols=(),
+) -> pd.DataFrame:
+    """One lifetime per customer from a subscription table (contractual setting).
+
+    Churn is observed: the end date. A missing end (NaT) means still subscribed, so the
+    lifetime is censored at ``as_of``; an end after ``as_of`` is not known yet at
+    ``as_of`` and is censored too.
+
+    Parameters
+    ----------
+    subscriptions : DataFrame
+        One row per customer with start and end dates.
+    customer_col, start_col, end_col : str
+        Column names.
+    as_of : date-like, optional
+        End of observation; defaults to the latest start or end date in the table.
+    keep_cols : sequence of str
+        Columns carried through (plan, channel, arm).
+
+    Returns
+    -------
+    DataFrame
+        The columns of :func:`customer_lifetimes`: ``first_activity`` is the start and
+        ``last_activity`` the end (or ``as_of`` when censored); ``duration`` in days.
+
+    Examples
+    --------
+    >>> subs = pd.DataFrame({"id": [1, 2], "start": ["2024-01-01", "2024-02-01"],
+    ...                      "end": ["2024-03-01", None]})
+    >>> subscription_lifetimes(subs, customer_col="id", as_of="2024-06-01")[
+    ...     ["customer_id", "duration", "churned"]]
+       customer_id  duration  churned
+    0            1      60.0     True
+    1            2     121.0    False
+    """
+    keep_cols = _as_list(keep_cols)
+    wanted = {"customer_col": customer_col, "start_col": start_col, "end_col": end_col}
+    wanted.update({f"column {c!r}": c for c in keep_cols})
+    require_columns(subscriptions, wanted, what="subscriptions")
+    if len(subscriptions) == 0:
+        raise DataError("The subscription table is empty (0 rows): there is nothing to analyse.")
+    ids = subscriptions[customer_col]
+    if ids.isna().any():
+        raise DataError(f"Column {customer_col!r} is empty in {int(ids.isna().sum()):,} rows; fill or drop them.")
+    if ids.duplicated().any():
+        dup = ids[ids.duplicated()].unique()
+        raise DataError(
+            f"Column {customer_col!r} repeats {len(dup):,} customers (for example {_plain_example(dup)}): "
+            "give one subscription spell per customer (e.g. the first), or analyse spells "
+            "by passing a spell id as customer_col.")
+    # Starts through the kit's one validator (dates, time zones, as_of).
+    log = prepare_events(subscriptions.assign(_row=np.arange(len(subscriptions))),
+                         customer_col=customer_col, time_col=start_col, keep_cols=["_row"],
+                         as_of=None)
+    start = log.frame.sort_values("_row")[TIME].reset_index(drop=True)
+    end_raw = subscriptions[end_col].reset_index(drop=True)
+    end = pd.Series(pd.NaT, index=end_raw.index, dtype="datetime64[ns]")
+    present = end_raw.notna()
+    if present.any():
+        from .validation import _to_datetime
+
+        end[present], _ = _to_datetime(end_raw[present], end_col, log.report)
+    bad = end < start
+    if bad.any():
+        raise DataError(
+            f"Column {end_col!r} is before {start_col!r} in {int(bad.sum()):,} rows (first at "
+            f"row {_plain_example(np.flatnonzero(bad))}). Fix those dates or drop the rows.")
+    last_seen = max(start.max(), end.max() if present.any() else start.max())
+    from .validation import resolve_as_of
+
+    as_of_ts = resolve_as_of(as_of, last_seen, start.min(), log.tz)
+    late = start > as_of_ts
+    if late.any():
+        warnings.warn(f"{int(late.sum()):,} subscriptions start after as_of and were left out.",
+                      DataQualityWarning, stacklevel=2)
+        log.report.add(start_col, int(late.sum()), "dropped", "start after the as-of date")
+    churned = end.notna() & (end <= as_of_ts)
+    stop = end.where(churned, as_of_ts)
+    out = pd.DataFrame({
+        "customer_id": ids.to_numpy(), "start": start.to_numpy(), "first_activity": start.to_numpy(),
+        "last_activity": stop.to_numpy(), "duration": ((stop - start) / _DAY).to_numpy(dtype=float),
+        "churned": churned.to_numpy(dtype=bool),
+    })
+    for col in keep_cols:
+        out[col] = subscriptions[col].to_numpy()
+    out = out[~late.to_numpy()].sort_values("customer_id", ignore_index=True)
+    log.report.customers = len(out)
+    out.attrs.update(as_of=as_of_ts, churn_after=None, time_unit="days", data_quality=log.report)
+    return out
+
+
+def aggregate_lifetimes(lifetimes: pd.DataFrame, *, by=None, count_col: str = "count") -> pd.DataFrame:
+    """Collapse lifetimes to a ``(by..., duration, churned, count)`` table.
+
+    Fitting from it with ``weights_col="count"`` gives exactly the results of the raw rows
+    (Kaplan-Meier, log-rank, RMST), in a fraction of the time for millions of customers.
+
+    Examples
+    --------
+    >>> life = pd.DataFrame({"duration": [3.0, 3.0, 5.0], "churned": [True, True, False]})
+    >>> aggregate_lifetimes(life)
+       duration  churned  count
+    0       3.0     True      2
+    1       5.0    False      1
+    """
+    keys = _as_list(by) + ["duration", "churned"]
+    require_columns(lifetimes, {f"column {k!r}": k for k in keys}, what="lifetimes")
+    out = lifetimes.groupby(keys, sort=True, observed=True, dropna=False).size()
+    out = out.rename(count_col).reset_index()
+    out.attrs.update(lifetimes.attrs)
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# Gaps between purchases (choosing churn_after)
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class PurchaseGaps:
+    """Gaps between consecutive purchases of the same customer, in days.
+
+    ``gaps`` has one row per gap (``customer_id``, ``gap``); ``open_gaps`` the time since
+    each customer's last purchase at ``as_of`` (a gap still running, a lower bound).
+    """
+
+    gaps: pd.DataFrame
+    open_gaps: pd.Series
+    as_of: pd.Timestamp
+    data_quality: DataQualityReport
+    quantiles: tuple = (0.5, 0.75, 0.9, 0.95, 0.99)
+
+    def quantile(self, q: float) -> float:
+        """The q-quantile of the closed gaps, in days."""
+        if not 0 < q < 1:
+            raise ParameterError(f"q={q!r} must be between 0 and 1 (e.g. 0.9).")
+        return float(self.gaps["gap"].quantile(q))
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Quantiles of the gap and the share of customers currently silent for longer."""
+        rows = []
+        for q in self.quantiles:
+            days = self.quantile(q) if len(self.gaps) else np.nan
+            rows.append({"quantile": q, "gap_days": days,
+                         "silent_longer_now": float((self.open_gaps > days).mean())})
+        return pd.DataFrame(rows)
+
+    def _notes(self) -> list[str]:
+        return [
+            f"{len(self.gaps):,} gaps between consecutive purchases of "
+            f"{self.gaps['customer_id'].nunique():,} repeat customers; "
+            f"{len(self.open_gaps):,} customers in all, as of {self.as_of:%Y-%m-%d}.",
+            "Gaps longer than the observation window cannot be seen, so the upper "
+            "quantiles are lower bounds on the true ones.",
+        ]
+
+    def explain(self) -> str:
+        """Plain-language reading of the gap distribution."""
+        if len(self.gaps) == 0:
+            return "No customer bought twice: there are no gaps to learn a threshold from."
+        q50, q90, q95 = self.quantile(0.5), self.quantile(0.9), self.quantile(0.95)
+        silent = float((self.open_gaps > q90).mean())
+        return (
+            f"Half of the gaps between consecutive purchases are shorter than {q50:,.1f} days; "
+            f"90 % are shorter than {q90:,.1f} days and 95 % shorter than {q95:,.1f} days. "
+            f"A customer silent for longer than about {q90:,.0f}-{q95:,.0f} days is unlikely to be "
+            f"on an ordinary pause, which makes it a defensible churn_after. By that rule "
+            f"{silent:.1%} of the customers are silent for longer than {q90:,.0f} days now. "
+            "Gaps longer than the data window cannot be seen, so these quantiles are lower "
+            "bounds: check how the survival results change with the threshold."
+        )
+
+    def plot(self, ax=None, *, quantiles=(0.9, 0.95)):
+        """Histogram of the gaps with the chosen quantiles marked (returns the Axes)."""
+        ax = get_axes(ax)
+        gaps = self.gaps["gap"].to_numpy()
+        upper = np.quantile(gaps, 0.995) if len(gaps) else 1.0
+        ax.hist(gaps[gaps <= upper], bins=60, color="#4c72b0", alpha=0.8)
+        for q in quantiles:
+            value = self.quantile(q)
+            ax.axvline(value, color="#c44e52", ls="--", lw=1)
+            ax.annotate(f"{q:.0%}: {value:,.0f} d", (value, ax.get_ylim()[1] * 0.9),
+                        rotation=90, ha="right", va="top", fontsize=8, color="#c44e52")
+        return label(ax, title="Days between consecutive purchases",
+                     xlabel="gap (days)", ylabel="number of gaps")
+
+    def __repr__(self) -> str:
+        return "PurchaseGaps\n" + self.summary.to_string(index=False) + "\n" + "\n".join(self._notes())
+
+    def _repr_html_(self) -> str:
+        return render_html("Gaps between consecutive purchases (days)", self.summary, self._notes())
+
+
+def purchase_gaps(events: pd.DataFrame, *, customer_col: str = "customer_id", time_col: str = "date",
+                  as_of=None) -> PurchaseGaps:
+    """The distribution of days between consecutive purchases, to choose ``churn_after``.
+
+    Gaps of zero (two events at the same instant) are left out: they say nothing about
+    pauses. See :func:`customer_lifetimes` (Notes) for how to use it.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"customer_id": ["a", "a", "a", "b"],
+    ...                     "date": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-31",
+    ...                                             "2024-01-15"])})
+    >>> gaps = purchase_gaps(log)
+    >>> gaps.gaps["gap"].tolist(), gaps.quantile(0.5)
+    ([10.0, 20.0], 15.0)
+    """
+    log = prepare_events(events, customer_col=customer_col, time_col=time_col, as_of=as_of)
+    frame = log.frame.sort_values([CUSTOMER, TIME], kind="stable")
+    same = frame[CUSTOMER].to_numpy()[1:] == frame[CUSTOMER].to_numpy()[:-1]
+    diff = np.diff(frame[TIME].to_numpy()).astype("timedelta64[ns]") / np.timedelta64(1, "D")
+    keep = same & (diff > 0)
+    gaps = pd.DataFrame({"customer_id": frame[CUSTOMER].to_numpy()[1:][keep], "gap": diff[keep]})
+    open_gaps = (log.as_of - frame.groupby(CUSTOMER)[TIME].max()) / _DAY
+    return PurchaseGaps(gaps=gaps, open_gaps=open_gaps, as_of=log.as_of, data_quality=log.report)
+
+
+# --------------------------------------------------------------------------------------
+# Input checks for lifetime tables
+# --------------------------------------------------------------------------------------
+
+def _plain_example(values) -> str:
+    """Example values as plain Python numbers (numpy scalars print as np.float64(...))."""
+    return _example(np.asarray(values).tolist())
+
+
+def _check_weights(weights, n: int, name: str) -> np.ndarray:
+    if weights is None:
+        return np.ones(n)
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,):
+        raise DataError(f"{name} has {w.size:,} values for {n:,} rows: give one count per row.")
+    bad = ~np.isfinite(w) | (w < 0) | (w != np.round(w))
+    if bad.any():
+        raise DataError(
+            f"{name} must hold whole, non-negative counts (how many identical customers a row "
+            f"stands for); {int(bad.sum()):,} rows do not, for example {_plain_example(w[bad])}. "
+            "Sampling or inverse-probability weights are not supported: the variance formulas "
+            "here count customers.")
+    return w
+
+
+def _check_durations(durations, events, name_d: str = "durations", name_e: str = "event_observed"):
+    d = np.asarray(durations, dtype=float)
+    e_raw = np.asarray(events)
+    if d.ndim != 1 or e_raw.shape != d.shape:
+        raise DataError(f"{name_d} and {name_e} must be 1-d with the same length "
+                        f"(got {d.shape} and {e_raw.shape}).")
+    if len(d) == 0:
+        raise DataError(f"{name_d} is empty: there is nothing to estimate.")
+    bad = ~np.isfinite(d) | (d < 0)
+    if bad.any():
+        raise DataError(f"{name_d} has {int(bad.sum()):,} missing or negative values, for example "
+                        f"{_plain_example(d[bad])}. Durations are times since the start: fix or drop those rows.")
+    if e_raw.dtype == bool:
+        e = e_raw
+    else:
+        try:
+            as_float = e_raw.astype(float)
+        except (TypeError, ValueError):
+            as_float = np.full(e_raw.shape, np.nan)
+        wrong = ~np.isin(as_float, [0.0, 1.0])
+        if wrong.any():
+            raise DataError(f"{name_e} must be True/False (or 1/0): {int(wrong.sum()):,} values are "
+                            f"not, for example {_plain_example(e_raw[wrong])}.")
+        e = as_float.astype(bool)
+    return d, e
+
+
+@dataclass
+class _Group:
+    durations: np.ndarray
+    events: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def customers(self) -> float:
+        return float(self.weights.sum())
+
+    @property
+    def churned(self) -> float:
+        return float(self.weights[self.events].sum())
+
+
+def _lifetime_groups(lifetimes, by, weights_col, default_label) -> tuple[list, dict[object, _Group]]:
+    by = _as_list(by)
+    wanted = {"duration": "duration", "churned": "churned", "weights_col": weights_col}
+    wanted.update({"by": c for c in by})
+    require_columns(lifetimes, wanted, what="lifetimes")
+    if len(lifetimes) == 0:
+        raise DataError("lifetimes is empty (0 rows): there is nothing to estimate.")
+    d, e = _check_durations(lifetimes["duration"], lifetimes["churned"], "column 'duration'",
+                            "column 'churned'")
+    w = _check_weights(None if weights_col is None else lifetimes[weights_col], len(d),
+                       f"column {weights_col!r} (weights_col)")
+    groups: dict[object, _Group] = {}
+    if not by:
+        groups[default_label] = _Group(d, e, w)
+        return by, groups
+    keys = lifetimes[by]
+    missing = keys.isna().any(axis=1).to_numpy()
+    if missing.any():
+        raise DataError(f"Column(s) {by} (by) are missing in {int(missing.sum()):,} rows: fill them "
+                        "(e.g. 'unknown') or drop those rows.")
+    key_index = pd.MultiIndex.from_frame(keys) if len(by) > 1 else pd.Index(keys[by[0]])
+    codes, uniques = pd.factorize(key_index, sort=True)
+    for i, key in enumerate(uniques):
+        mask = codes == i
+        if w[mask].sum() > 0:
+            groups[key] = _Group(d[mask], e[mask], w[mask])
+    return by, groups
+
+
+def _time_unit_of(lifetimes) -> str:
+    return getattr(lifetimes, "attrs", {}).get("time_unit", "days")
+
+
+# --------------------------------------------------------------------------------------
+# Restricted mean survival time
+# --------------------------------------------------------------------------------------
+
+def _km_steps(d: np.ndarray, e: np.ndarray, w: np.ndarray):
+    """Distinct event times with (weighted) numbers at risk and events, and S after each."""
+    order = np.argsort(d, kind="stable")
+    d, e, w = d[order], e[order], w[order]
+    times, first = np.unique(d, return_index=True)
+    at_risk_all = w.sum() - np.r_[0.0, np.cumsum(w)][first]
+    deaths_all = np.bincount(np.searchsorted(times, d), weights=w * e, minlength=len(times))
+    has_event = deaths_all > 0
+    t, n, dd = times[has_event], at_risk_all[has_event], deaths_all[has_event]
+    surv = np.cumprod(1.0 - dd / n)
+    return t, n, dd, surv
+
+
+@dataclass
+class RMSTResult:
+    """Restricted mean survival time: the expected time retained within the first ``t``.
+
+    ``value`` is the area under the Kaplan-Meier curve from 0 to ``t``; ``std_error`` its
+    sampling standard error (Klein & Moeschberger eq. 4.4.4); the interval is
+    ``value +/- z * std_error``.
+    """
+
+    value: float
+    std_error: float
+    ci_lower: float
+    ci_upper: float
+    t: float
+    alpha: float
+    customers: float
+    churned: float
+    label: str = "all customers"
+    time_unit: str = "days"
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return pd.DataFrame([{
+            "group": self.label, "horizon": self.t, "rmst": self.value, "std_error": self.std_error,
+            "ci_lower": self.ci_lower, "ci_upper": self.ci_upper,
+            "customers": self.customers, "churned": self.churned,
+        }])
+
+    def explain(self) -> str:
+        u = self.time_unit
+        return (
+            f"Within the first {self.t:,.0f} {u}, a customer of {self.label} stays on average "
+            f"{self.value:,.1f} {u} ({1 - self.alpha:.0%} interval {self.ci_lower:,.1f} to "
+            f"{self.ci_upper:,.1f}), i.e. {self.value / self.t:.1%} of the horizon; estimated from "
+            f"{self.customers:,.0f} customers of whom {self.churned:,.0f} churned. It says nothing "
+            f"about time after {self.t:,.0f} {u}."
+        )
+
+    def __repr__(self) -> str:
+        return (f"RMSTResult(t={self.t:g}, value={self.value:.4g}, std_error={self.std_error:.4g}, "
+                f"ci=[{self.ci_lower:.4g}, {self.ci_upper:.4g}], label={self.label!r})")
+
+    def _repr_html_(self) -> str:
+        return render_html(f"Restricted mean survival time up to {self.t:g} {self.time_unit}",
+                           self.summary, [self.explain()])
+
+
+def _check_alpha(alpha):
+    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
+        raise ParameterError(f"alpha={alpha!r} must be between 0 and 1 (0.05 for 95 % intervals).")
+    return float(alpha)
+
+
+def rmst(durations, event_observed, t, *, weights=None, alpha: float = 0.05,
+         label: str = "all customers", time_unit: str = "days") -> RMSTResult:
+    """Restricted mean survival time up to ``t`` with its Greenwood-type standard error.
+
+    RMST(t) = integral of the Kaplan-Meier curve S(u) from 0 to t: the expected time a
+    customer stays within the first ``t`` (days, if durations are days).
+
+    The variance is Klein & Moeschberger (2003) eq. 4.4.4::
+
+        Var = sum over event times t_i <= t of  A_i**2 * d_i / (n_i * (n_i - d_i)),
+        A_i = integral of S(u) from t_i to t,
+
+    with d_i events and n_i customers at risk at t_i. This is the sampling variance of the
+    estimate. It is *not* what lifelines'
+    ``restricted_mean_survival_time(..., return_variance=True)`` returns: that is the
+    variance of min(T, t) across customers (lifelines issue #1682), larger by a factor of
+    about n.
+
+    Parameters
+    ----------
+    durations : array-like
+        Lifetimes (e.g. ``lifetimes["duration"]``).
+    event_observed : array-like of bool
+        True when the lifetime ended in churn, False when censored.
+    t : float
+        The horizon. It must not exceed the longest observed duration unless the curve
+        has already reached 0 (beyond the data the curve is unknown).
+    weights : array-like, optional
+        Whole counts of identical customers per row (aggregated input).
+    alpha : float
+        1 - confidence level of the interval.
+    label, time_unit : str
+        Names used in the summary and the explanation.
+
+    Returns
+    -------
+    RMSTResult
+
+    Examples
+    --------
+    Five customers; events at 2 and 4, censored at 3, 5 and 6. S = 0.8 on [2, 4) and
+    0.8 * 2/3 on [4, 6), so RMST(5) = 2 + 0.8 * 2 + 0.5333 * 1 = 4.1333. Variance:
+    A(2) = 0.8 * 2 + 0.5333 = 2.1333 with 5 at risk, A(4) = 0.5333 with 3 at risk, so
+    Var = 2.1333**2 / (5 * 4) + 0.5333**2 / (3 * 2) = 0.2750 and SE = 0.5244.
+
+    >>> res = rmst([2, 3, 4, 5, 6], [True, False, True, False, False], t=5)
+    >>> round(res.value, 4), round(res.std_error, 4)
+    (4.1333, 0.5244)
+    """
+    alpha = _check_alpha(alpha)
+    d, e = _check_durations(durations, event_observed)
+    w = _check_weights(weights, len(d), "weights")
+    try:
+        t = float(t)
+    except (TypeError, ValueError):
+        raise ParameterError(f"t={t!r} must be a number of time units (the horizon).") from None
+    if not (np.isfinite(t) and t > 0):
+        raise ParameterError(f"t={t!r} must be a positive horizon.")
+    if w.sum() == 0:
+        raise DataError("All weights are 0: there are no customers to estimate from.")
+    keep = w > 0
+    d, e, w = d[keep], e[keep], w[keep]
+    times, n, deaths, surv = _km_steps(d, e, w)
+    longest = float(d.max())
+    if t > longest and not (len(surv) and surv[-1] == 0):
+        raise ParameterError(
+            f"t={t:g} is beyond the longest observed duration ({longest:g}) of {label}, where "
+            f"the survival curve is still {surv[-1] if len(surv) else 1.0:.3f}: the curve is "
+            f"unknown beyond the data. Choose t <= {longest:g}.")
+    inside = times <= t
+    times, n, deaths, surv = times[inside], n[inside], deaths[inside], surv[inside]
+    # Area under the step function: S is 1 before the first event time.
+    edges = np.r_[0.0, times, t]
+    levels = np.r_[1.0, surv]
+    pieces = levels * np.diff(edges)
+    value = float(pieces.sum())
+    # A_i = area from t_i to t: the pieces after event time i.
+    tail_area = np.cumsum(pieces[::-1])[::-1][1:]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = tail_area**2 * deaths / (n * (n - deaths))
+    # n == d only at a last event that takes S to 0, where A_i = 0: the term is 0.
+    terms = np.where(n > deaths, terms, 0.0)
+    std_error = float(np.sqrt(terms.sum()))
+    z = stats.norm.ppf(1 - alpha / 2)
+    return RMSTResult(value=value, std_error=std_error, ci_lower=value - z * std_error,
+                      ci_upper=value + z * std_error, t=t, alpha=alpha, customers=float(w.sum()),
+                      churned=float(w[e].sum()), label=str(label), time_unit=time_unit)
+
+
+@dataclass
+class RMSTDifference:
+    """Difference of restricted mean survival times, second group minus first (B - A)."""
+
+    difference: float
+    std_error: float
+    ci_lower: float
+    ci_upper: float
+    p_value: float
+    t: float
+    alpha: float
+    rmst_a: RMSTResult
+    rmst_b: RMSTResult
+    labels: tuple = ("A", "B")
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        rows = pd.concat([self.rmst_a.summary, self.rmst_b.summary], ignore_index=True)
+        diff = pd.DataFrame([{
+            "group": f"{self.labels[1]} - {self.labels[0]}", "horizon": self.t,
+            "rmst": self.difference, "std_error": self.std_error, "ci_lower": self.ci_lower,
+            "ci_upper": self.ci_upper, "p_value": self.p_value,
+        }])
+        return pd.concat([rows, diff], ignore_index=True)
+
+    def explain(self) -> str:
+        a, b = self.labels
+        u = self.rmst_a.time_unit
+        direction = "more" if self.difference >= 0 else "less"
+        return (
+            f"Within the first {self.t:,.0f} {u}, customers of {b} stayed on average "
+            f"{abs(self.difference):,.1f} {u} {direction} than those of {a} "
+            f"({self.rmst_b.value:,.1f} vs {self.rmst_a.value:,.1f}; {1 - self.alpha:.0%} interval of "
+            f"the difference {self.ci_lower:,.1f} to {self.ci_upper:,.1f}; p = {self.p_value:.3g}). "
+            "The p-value says how surprising such a difference would be if the groups retained "
+            "equally; the interval says how large the difference plausibly is."
+        )
+
+    def __repr__(self) -> str:
+        a, b = self.labels
+        return (f"RMSTDifference({b} - {a}, t={self.t:g}: difference={self.difference:.4g}, "
+                f"std_error={self.std_error:.4g}, ci=[{self.ci_lower:.4g}, {self.ci_upper:.4g}], "
+                f"p_value={self.p_value:.4g})")
+
+    def _repr_html_(self) -> str:
+        return render_html(f"RMST difference up to {self.t:g} {self.rmst_a.time_unit}",
+                           self.summary, [self.explain()])
+
+
+def rmst_difference(durations_a, event_a, durations_b, event_b, t, *, weights_a=None, weights_b=None,
+                    alpha: float = 0.05, labels=("A", "B"), time_unit: str = "days") -> RMSTDifference:
+    """Difference of restricted mean survival times **B minus A** with a z-test.
+
+    ``difference = RMST_B(t) - RMST_A(t)``: with ``labels=("control", "treatment")`` a
+    positive difference means the treatment keeps customers longer. The groups are
+    independent, so ``std_error = sqrt(se_A**2 + se_B**2)`` (each from
+    Klein & Moeschberger eq. 4.4.4, see :func:`rmst`); the p-value is two-sided from the
+    normal distribution. ``t`` must be within the follow-up of both groups.
+
+    Examples
+    --------
+    Group B: S = 0.8 from 1, 0.6 from 2, 0.3 from 5, so RMST_B(5) = 1 + 0.8 + 0.6 * 3 = 3.6.
+
+    >>> diff = rmst_difference([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], [1, 2, 3, 5, 6], [1, 1, 0, 1, 0],
+    ...                        t=5, labels=("control", "loyalty"))
+    >>> round(diff.rmst_a.value, 4), round(diff.rmst_b.value, 4), round(diff.difference, 4)
+    (4.1333, 3.6, -0.5333)
+    """
+    if len(labels) != 2:
+        raise ParameterError(f"labels={labels!r}: give two names, first group then second.")
+    a = rmst(durations_a, event_a, t, weights=weights_a, alpha=alpha, label=str(labels[0]),
+             time_unit=time_unit)
+    b = rmst(durations_b, event_b, t, weights=weights_b, alpha=alpha, label=str(labels[1]),
+             time_unit=time_unit)
+    diff = b.value - a.value
+    se = float(np.hypot(a.std_error, b.std_error))
+    z = stats.norm.ppf(1 - a.alpha / 2)
+    p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else np.nan
+    if se == 0:
+        warnings.warn("Both RMST standard errors are 0 (no events before t): no test is possible.",
+                      SmallSampleWarning, stacklevel=2)
+    return RMSTDifference(difference=diff, std_error=se, ci_lower=diff - z * se, ci_upper=diff + z * se,
+                          p_value=p, t=a.t, alpha=a.alpha, rmst_a=a, rmst_b=b,
+                          labels=(str(labels[0]), str(labels[1])))
+
+
+# --------------------------------------------------------------------------------------
+# Kaplan-Meier
+# --------------------------------------------------------------------------------------
+
+def _group_name(key) -> str:
+    return ", ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+
+
+@dataclass
+class SurvivalCurves:
+    """Kaplan-Meier curves, one per group, with lifelines fitters underneath.
+
+    Attributes
+    ----------
+    fitters : dict
+        Group name -> fitted ``lifelines.KaplanMeierFitter``.
+    by : list
+        The grouping columns ([] for one curve).
+    alpha : float
+        1 - confidence level of the bands.
+    time_unit : str
+        Unit of the durations ("days", "months").
+    """
+
+    fitters: dict
+    by: list
+    alpha: float
+    time_unit: str = "days"
+    groups: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Per group: customers, churned, censored, longest follow-up and median lifetime."""
+        med = self.median_lifetime().set_index("group")
+        rows = []
+        for name, g in self.groups.items():
+            rows.append({"group": name, "customers": g.customers, "churned": g.churned,
+                         "censored": g.customers - g.churned, "max_duration": float(g.durations.max()),
+                         "median": med.loc[name, "median"], "ci_lower": med.loc[name, "ci_lower"],
+                         "ci_upper": med.loc[name, "ci_upper"]})
+        return pd.DataFrame(rows)
+
+    def survival_at(self, horizons) -> pd.DataFrame:
+        """Survival (share retained) at each horizon with its confidence interval.
+
+        One row per group and horizon: ``group``, ``horizon``, ``survival``,
+        ``ci_lower``, ``ci_upper``, ``at_risk``. A horizon beyond a group's longest
+        duration (while its curve is above 0) gives NaN with an
+        :class:`ImmatureDataWarning`: the curve is unknown there.
+        """
+        hs = np.atleast_1d(np.asarray(horizons, dtype=float))
+        if (hs < 0).any() or not np.isfinite(hs).all():
+            raise ParameterError(f"horizons={horizons!r} must be non-negative numbers.")
+        rows = []
+        for name, kmf in self.fitters.items():
+            g = self.groups[name]
+            sf = kmf.survival_function_.iloc[:, 0]
+            ci = kmf.confidence_interval_survival_function_
+            longest = float(g.durations.max())
+            for h in hs:
+                pos = sf.index.searchsorted(h, side="right") - 1
+                s, lo, hi = float(sf.iloc[pos]), float(ci.iloc[pos, 0]), float(ci.iloc[pos, 1])
+                if h > longest and s > 0:
+                    warnings.warn(
+                        f"Horizon {h:g} is beyond the longest follow-up of {name} ({longest:g} "
+                        f"{self.time_unit}): survival there is unknown (NaN).", ImmatureDataWarning,
+                        stacklevel=2)
+                    s = lo = hi = np.nan
+                at_risk = float(g.weights[g.durations > h].sum())
+                rows.append({"group": name, "horizon": h, "survival": s, "ci_lower": lo,
+                             "ci_upper": hi, "at_risk": at_risk})
+        return pd.DataFrame(rows)
+
+    def median_lifetime(self) -> pd.DataFrame:
+        """Median lifetime per group with its confidence interval.
+
+        Where a curve never falls to 50 %, ``median`` is NaN, ``reached`` is False and
+        ``note`` says so: more than half of the customers were still retained at the
+        longest follow-up, so the median is only known to be longer than that. An
+        interval bound that is never reached is ``inf``.
+        """
+        from lifelines.utils import median_survival_times
+
+        rows = []
+        for name, kmf in self.fitters.items():
+            g = self.groups[name]
+            median = float(kmf.median_survival_time_)
+            ci = median_survival_times(kmf.confidence_interval_survival_function_)
+            lo, hi = float(ci.iloc[0, 0]), float(ci.iloc[0, 1])
+            reached = np.isfinite(median)
+            if reached and median == 0:
+                note = "more than half never came back after their start (median 0)"
+            elif reached:
+                note = f"half of the customers churned by {median:,.1f} {self.time_unit}"
+            else:
+                lowest = float(kmf.survival_function_.iloc[-1, 0])
+                note = (f"never reaches 50 %: {lowest:.1%} still retained at "
+                        f"{g.durations.max():,.1f} {self.time_unit}, so the median is longer")
+                median = np.nan
+            rows.append({"group": name, "median": median, "ci_lower": lo, "ci_upper": hi,
+                         "reached": bool(reached), "note": note})
+        return pd.DataFrame(rows)
+
+    def rmst(self, t) -> pd.DataFrame:
+        """Restricted mean survival time up to ``t`` per group (see :func:`rmst`)."""
+        out = [rmst(g.durations, g.events, t, weights=g.weights, alpha=self.alpha, label=name,
+                    time_unit=self.time_unit).summary for name, g in self.groups.items()]
+        return pd.concat(out, ignore_index=True)
+
+    def plot(self, ax=None, *, at_risk: bool = True, ci_show: bool = True, xticks=None):
+        """Survival curves with confidence bands and, under them, lifelines' at-risk table."""
+        ax = get_axes(ax, figsize=(8, 5))
+        fitters = list(self.fitters.values())
+        for kmf in fitters:
+            kmf.plot_survival_function(ax=ax, ci_show=ci_show)
+        ax.set_ylim(0, 1.02)
+        percent_axis(ax)
+        if at_risk:
+            from lifelines.plotting import add_at_risk_counts
+
+            add_at_risk_counts(*fitters, ax=ax, xticks=xticks, rows_to_show=["At risk", "Events"])
+        what = f" by {', '.join(map(str, self.by))}" if self.by else ""
+        return label(ax, title=f"Share of customers still active{what} (Kaplan-Meier)",
+                     xlabel=f"{self.time_unit} since start", ylabel="survival (retained)")
+
+    def explain(self) -> str:
+        """Plain sentences with the medians and what the curves do not say."""
+        parts = []
+        for row in self.median_lifetime().itertuples():
+            g = self.groups[row.group]
+            head = (f"{row.group}: {g.customers:,.0f} customers, {g.churned:,.0f} churned and "
+                    f"{g.customers - g.churned:,.0f} still active (censored); ")
+            if row.reached:
+                parts.append(head + f"half had churned by {row.median:,.1f} {self.time_unit} "
+                             f"({1 - self.alpha:.0%} interval {row.ci_lower:,.1f} to {row.ci_upper:,.1f}).")
+            else:
+                parts.append(head + f"the curve {row.note}.")
+        parts.append("Censored customers count for as long as they were observed, so the curves "
+                     "are not biased towards short lifetimes; bands widen where few remain at risk. "
+                     "Differences between curves are descriptive: use logrank() for a test.")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return "SurvivalCurves\n" + self.summary.to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        return render_html("Kaplan-Meier survival curves", self.summary, [self.explain()])
+
+
+def kaplan_meier(lifetimes: pd.DataFrame, *, by=None, weights_col: str | None = None,
+                 alpha: float = 0.05, label: str | None = None) -> SurvivalCurves:
+    """Kaplan-Meier survival curves of lifetimes, one per group.
+
+    Parameters
+    ----------
+    lifetimes : DataFrame
+        Columns ``duration`` and ``churned`` (from :func:`customer_lifetimes`,
+        :func:`subscription_lifetimes` or :func:`aggregate_lifetimes`).
+    by : str or list of str, optional
+        Column(s) defining the groups (segment, channel, arm).
+    weights_col : str, optional
+        Whole counts of identical customers per row (aggregated input): the curves,
+        bands and medians equal those of the raw rows.
+    alpha : float
+        1 - confidence level of the bands (lifelines' exponential Greenwood intervals).
+    label : str, optional
+        Name of the single curve when ``by`` is None (default "all customers").
+
+    Returns
+    -------
+    SurvivalCurves
+
+    Examples
+    --------
+    >>> life = pd.DataFrame({"duration": [2, 3, 4, 5, 6], "churned": [1, 0, 1, 0, 0]})
+    >>> km = kaplan_meier(life)
+    >>> km.survival_at([1, 2, 4])[["horizon", "survival"]].round(4)
+       horizon  survival
+    0      1.0    1.0000
+    1      2.0    0.8000
+    2      4.0    0.5333
+    """
+    from lifelines import KaplanMeierFitter
+
+    alpha = _check_alpha(alpha)
+    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, label or "all customers")
+    named = {_group_name(k): g for k, g in groups.items()}
+    fitters = {}
+    for name, g in named.items():
+        kmf = KaplanMeierFitter(alpha=alpha, label=name)
+        with warnings.catch_warnings():
+            # lifelines warns that weights are "not integers" for floats holding integers.
+            warnings.simplefilter("ignore", category=Warning)
+            kmf.fit(g.durations, g.events, weights=g.weights)
+        fitters[name] = kmf
+    return SurvivalCurves(fitters=fitters, by=by_cols, alpha=alpha, time_unit=_time_unit_of(lifetimes),
+                          groups=named)
+
+
+# --------------------------------------------------------------------------------------
+# Log-rank
+# --------------------------------------------------------------------------------------
+
+@dataclass
+class LogrankResult:
+    """Log-rank test that the groups' survival curves are equal."""
+
+    test_statistic: float
+    p_value: float
+    degrees_of_freedom: int
+    table: pd.DataFrame
+    by: list
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """Per group: customers, observed and expected churn under equal curves; test row last."""
+        test = pd.DataFrame([{"group": "log-rank test", "test_statistic": self.test_statistic,
+                              "degrees_of_freedom": self.degrees_of_freedom, "p_value": self.p_value}])
+        return pd.concat([self.table, test], ignore_index=True)
+
+    def explain(self) -> str:
+        worst = self.table.assign(ratio=self.table["observed"] / self.table["expected"])
+        hi = worst.loc[worst["ratio"].idxmax()]
+        verdict = ("unlikely under equal retention" if self.p_value < 0.05
+                   else "compatible with equal retention")
+        return (
+            f"Log-rank test across {len(self.table)} groups: chi-square {self.test_statistic:,.2f} "
+            f"on {self.degrees_of_freedom} df, p = {self.p_value:.3g}, a difference {verdict}. "
+            f"{hi['group']} churned most relative to expectation ({hi['observed']:,.0f} observed vs "
+            f"{hi['expected']:,.1f} expected). The test weighs all times equally and has most power "
+            "when one curve stays below the other; it measures evidence, not the size of the gap "
+            "(see rmst or survival_at for that)."
+        )
+
+    def __repr__(self) -> str:
+        return (f"LogrankResult(test_statistic={self.test_statistic:.4g}, p_value={self.p_value:.4g}, "
+                f"degrees_of_freedom={self.degrees_of_freedom})\n" + self.table.to_string(index=False))
+
+    def _repr_html_(self) -> str:
+        return render_html("Log-rank test", self.summary, [self.explain()])
+
+
+def _at_risk(durations: np.ndarray, weights: np.ndarray, times: np.ndarray) -> np.ndarray:
+    """Weighted number of customers with duration >= each time."""
+    order = np.argsort(durations, kind="stable")
+    tail = np.r_[np.cumsum(weights[order][::-1])[::-1], 0.0]
+    return tail[np.searchsorted(durations[order], times, side="left")]
+
+
+def _logrank_groups(groups: dict, by) -> LogrankResult:
+    from lifelines.statistics import multivariate_logrank_test
+
+    names = list(groups)
+    d = np.concatenate([g.durations for g in groups.values()])
+    e = np.concatenate([g.events for g in groups.values()])
+    w = np.concatenate([g.weights for g in groups.values()])
+    labels = np.repeat(np.arange(len(names)), [len(g.durations) for g in groups.values()])
+    keep = w > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=Warning)
+        res = multivariate_logrank_test(d[keep], labels[keep], e[keep], weights=w[keep])
+    # Observed and expected churn per group, for the table (the same sums the test uses).
+    times, _, deaths, _ = _km_steps(d[keep], e[keep], w[keep])
+    at_risk_all = _at_risk(d[keep], w[keep], times)
+    rows = []
+    for name in names:
+        g = groups[name]
+        expected = float((deaths * _at_risk(g.durations, g.weights, times) / at_risk_all).sum())
+        rows.append({"group": _group_name(name), "customers": g.customers, "observed": g.churned,
+                     "expected": expected})
+    return LogrankResult(test_statistic=float(res.test_statistic), p_value=float(res.p_value),
+                         degrees_of_freedom=len(names) - 1, table=pd.DataFrame(rows), by=list(by))
+
+
+def logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None) -> LogrankResult:
+    """Log-rank test that two or more groups have the same survival curve.
+
+    Runs lifelines' ``multivariate_logrank_test`` (with two groups it equals
+    ``logrank_test``) with the plain log-rank weighting. ``weights_col`` holds whole
+    counts, for which the weighted test equals the test on raw rows (the variance uses
+    ``n - 1`` of the counts).
+
+    Parameters
+    ----------
+    lifetimes : DataFrame
+        Columns ``duration``, ``churned`` and the ``by`` column(s).
+    by : str or list of str
+        Column(s) defining the groups; at least two groups are needed.
+    weights_col : str, optional
+        Counts of identical customers per row (aggregated input).
+
+    Returns
+    -------
+    LogrankResult
+        ``.test_statistic`` (chi-square), ``.p_value``, ``.degrees_of_freedom``,
+        ``.summary`` (observed and expected churn per group).
+
+    Examples
+    --------
+    >>> life = pd.DataFrame({"duration": [2, 3, 4, 5, 6, 1, 2, 3, 5, 6],
+    ...                      "churned": [1, 0, 1, 0, 0, 1, 1, 0, 1, 0],
+    ...                      "arm": ["a"] * 5 + ["b"] * 5})
+    >>> res = logrank(life, by="arm")
+    >>> round(res.test_statistic, 4), round(res.p_value, 4)  # = lifelines.statistics.logrank_test
+    (0.4314, 0.5113)
+    """
+    if by is None or not _as_list(by):
+        raise ParameterError("logrank needs by='<column>' naming the groups to compare.")
+    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None)
+    if len(groups) < 2:
+        raise DataError(f"Column(s) {by_cols} hold only {len(groups)} group(s) with customers: a "
+                        "log-rank test needs at least two.")
+    if sum(g.churned for g in groups.values()) == 0:
+        raise DataError("No customer churned in any group: the log-rank test has nothing to compare.")
+    return _logrank_groups(groups, by_cols)
+
+
+# --------------------------------------------------------------------------------------
+# Pairwise log-rank with multiple-testing correction
+# --------------------------------------------------------------------------------------
+
+_CORRECTIONS = ("holm", "bonferroni", "fdr_bh", "hommel", "sidak", "holm-sidak", "fdr_by")
+
+
+@dataclass
+class PairwiseLogrank:
+    """Log-rank tests for every pair of groups, with adjusted p-values."""
+
+    table: pd.DataFrame
+    method: str
+    alpha: float
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.table
+
+    def explain(self) -> str:
+        n = len(self.table)
+        sig = self.table[self.table["reject"]]
+        pairs = "; ".join(f"{r.group_a} vs {r.group_b} (adjusted p = {r.p_adjusted:.3g})"
+                          for r in sig.itertuples()) or "none"
+        return (f"{n} pairwise log-rank tests, p-values adjusted with {self.method!r} so that the "
+                f"chance of any false alarm (or the false-discovery rate, for fdr_*) stays at "
+                f"{self.alpha:.0%}. Pairs that differ: {pairs}.")
+
+    def __repr__(self) -> str:
+        return f"PairwiseLogrank(method={self.method!r})\n" + self.table.to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        return render_html("Pairwise log-rank tests", self.table, [self.explain()])
+
+
+def pairwise_logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None,
+                     method: str = "holm", alpha: float = 0.05) -> PairwiseLogrank:
+    """Log-rank test for each pair of groups, p-values adjusted for multiple testing.
+
+    Each pair runs our two-group :func:`logrank` (weighted counts allowed), not
+    lifelines' ``pairwise_logrank_test``, which takes no weights. The adjustment is
+    statsmodels' ``multipletests(method=...)``: ``"holm"`` (default), ``"bonferroni"``,
+    ``"fdr_bh"``, ...
+
+    Examples
+    --------
+    >>> life = pd.DataFrame({"duration": [1, 2, 3, 4, 2, 3, 5, 6, 5, 6, 7, 8],
+    ...                      "churned": [1] * 12, "seg": list("aaaabbbbcccc")})
+    >>> pairwise_logrank(life, by="seg").summary[["group_a", "group_b"]].values.tolist()
+    [['a', 'b'], ['a', 'c'], ['b', 'c']]
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    if method not in _CORRECTIONS:
+        close = difflib.get_close_matches(str(method), _CORRECTIONS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ParameterError(f"method={method!r} is not a correction statsmodels knows.{hint} "
+                             f"Use one of {list(_CORRECTIONS)}.")
+    alpha = _check_alpha(alpha)
+    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None)
+    if len(groups) < 2:
+        raise DataError(f"Column(s) {by_cols} hold fewer than two groups: nothing to compare.")
+    rows = []
+    for ka, kb in combinations(groups, 2):
+        res = _logrank_groups({ka: groups[ka], kb: groups[kb]}, by_cols)
+        rows.append({"group_a": _group_name(ka), "group_b": _group_name(kb),
+                     "test_statistic": res.test_statistic, "p_value": res.p_value})
+    table = pd.DataFrame(rows)
+    reject, adjusted, _, _ = multipletests(table["p_value"], alpha=alpha, method=method)
+    table["p_adjusted"] = adjusted
+    table["reject"] = reject
+    return PairwiseLogrank(table=table, method=method, alpha=alpha)
+
+
+# --------------------------------------------------------------------------------------
+# Cox proportional hazards: drivers of churn
+# --------------------------------------------------------------------------------------
+
+_MAX_EXPANDED_ROWS = 2_000_000
+
+
+@dataclass
+class CoxDrivers:
+    """Cox proportional-hazards model of churn, read as hazard ratios."""
+
+    hazard_ratios: pd.DataFrame
+    ph_test: pd.DataFrame
+    fitter: object
+    customers: int
+    churned: int
+    alpha: float
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per term: ``covariate``, ``level``, ``reference``, ``hazard_ratio``,
+        ``ci_lower``, ``ci_upper``, ``p_value`` and the PH check ``ph_p_value``."""
+        return self.hazard_ratios
+
+    def plot(self, ax=None):
+        """Forest plot of the hazard ratios on a log scale (1 = no effect)."""
+        ax = get_axes(ax)
+        hr = self.hazard_ratios.iloc[::-1]
+        names = [f"{r.covariate}: {r.level} vs {r.reference}" if isinstance(r.reference, str) and r.reference
+                 else str(r.covariate) for r in hr.itertuples()]
+        y = np.arange(len(hr))
+        ax.errorbar(hr["hazard_ratio"], y, xerr=[hr["hazard_ratio"] - hr["ci_lower"],
+                                                 hr["ci_upper"] - hr["hazard_ratio"]],
+                    fmt="o", color="#4c72b0", capsize=3)
+        ax.axvline(1.0, color="grey", ls="--", lw=1)
+        ax.set_xscale("log")
+        ax.set_yticks(y)
+        ax.set_yticklabels(names)
+        return label(ax, title="Drivers of churn: hazard ratios (Cox model)",
+                     xlabel="hazard ratio (log scale; < 1 means churns more slowly)", ylabel="")
+
+    def explain(self) -> str:
+        parts = [f"Cox model on {self.customers:,} customers ({self.churned:,} churned)."]
+        for r in self.hazard_ratios.itertuples():
+            what = f"{r.covariate} = {r.level} (vs {r.reference})" if r.reference else f"one more unit of {r.covariate}"
+            change = (f"{1 - r.hazard_ratio:.0%} lower" if r.hazard_ratio < 1
+                      else f"{r.hazard_ratio - 1:.0%} higher")
+            parts.append(f"{what}: churn hazard {change} (hazard ratio {r.hazard_ratio:.2f}, "
+                         f"{1 - self.alpha:.0%} interval {r.ci_lower:.2f} to {r.ci_upper:.2f}, p = {r.p_value:.3g}).")
+        bad = self.ph_test[self.ph_test["p_value"] < 0.05]
+        if len(bad):
+            parts.append(
+                "Proportional-hazards check: the effect of " + ", ".join(bad["term"]) + " seems to change "
+                "over the customer's lifetime (test p < 0.05), so its single hazard ratio is an average "
+                "over time; compare Kaplan-Meier curves of those groups, or stratify on them.")
+        else:
+            parts.append("Proportional-hazards check: no term's effect was found to change over the "
+                         "lifetime (all test p >= 0.05), so one hazard ratio per term is a fair summary.")
+        parts.append("Hazard ratios describe associations; only randomised terms (an experiment arm) "
+                     "read as causal effects.")
+        return " ".join(parts)
+
+    def __repr__(self) -> str:
+        return "CoxDrivers\n" + self.hazard_ratios.to_string(index=False)
+
+    def _repr_html_(self) -> str:
+        return render_html("Drivers of churn (Cox proportional hazards)", self.hazard_ratios, [self.explain()])
+
+
+def cox_drivers(lifetimes: pd.DataFrame, *, covariates, weights_col: str | None = None,
+                reference: dict | None = None, alpha: float = 0.05, penalizer: float = 0.0) -> CoxDrivers:
+    """Cox proportional-hazards model of churn with a readable hazard-ratio table.
+
+    Text, category and boolean covariates become one indicator per level against a
+    reference level (the most common one unless ``reference={"col": "level"}``); numeric
+    covariates enter as they are. The proportional-hazards assumption (that each effect
+    is the same at every age of the customer) is checked with lifelines'
+    ``proportional_hazard_test`` (Kaplan-Meier time transform, as R's ``cox.zph``): a
+    test of whether the scaled Schoenfeld residuals trend with time. A failure raises a
+    :class:`ProportionalHazardsWarning` and is explained in plain words.
+
+    Weighted (aggregated) input is expanded to one row per customer before fitting:
+    lifelines' Efron handling of tied durations with case weights is not the same as
+    on the equivalent raw rows, so fitting the weights directly would give a different
+    answer. More than 2,000,000 expanded rows raise :class:`ParameterError`.
+
+    Examples
+    --------
+    >>> shop = __import__("retention_kit").load_coffee_shop()
+    >>> life = customer_lifetimes(shop.transactions, churn_after=60, keep_cols=["channel"])
+    >>> cox = cox_drivers(life, covariates=["channel"], reference={"channel": "walk-in"})
+    >>> cox.summary[["level", "reference"]].values.tolist()
+    [['app', 'walk-in'], ['delivery', 'walk-in']]
+    """
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    alpha = _check_alpha(alpha)
+    covariates = _as_list(covariates)
+    if not covariates:
+        raise ParameterError("covariates=[...] must name at least one column.")
+    reference = dict(reference or {})
+    for col in reference:
+        if col not in covariates:
+            raise ParameterError(f"reference names {col!r}, which is not among covariates={covariates}.")
+    _, groups = _lifetime_groups(lifetimes, None, weights_col, "all")
+    g = groups["all"]
+    require_columns(lifetimes, {"covariates": c for c in covariates}, what="lifetimes")
+    data = lifetimes[covariates].reset_index(drop=True)
+    na = data.isna().any(axis=1)
+    if na.any():
+        raise DataError(f"Covariates {covariates} are missing in {int(na.sum()):,} rows; fill or drop them.")
+    design = pd.DataFrame(index=data.index)
+    terms = []
+    for col in covariates:
+        s = data[col]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            design[col] = s.astype(float)
+            terms.append((col, col, str(col), ""))
+            continue
+        s = s.astype(str)
+        counts = pd.Series(g.weights, index=s.index).groupby(s).sum().sort_values(ascending=False, kind="stable")
+        ref = str(reference.get(col, counts.index[0]))
+        if ref not in counts.index:
+            close = difflib.get_close_matches(ref, counts.index.tolist(), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ParameterError(f"reference[{col!r}]={ref!r} is not a level of {col!r}.{hint} "
+                                 f"Levels: {sorted(counts.index)}.")
+        if len(counts) < 2:
+            raise DataError(f"Covariate {col!r} has a single level ({ref!r}): it explains nothing.")
+        for level in sorted(counts.index):
+            if level != ref:
+                name = f"{col}[{level}]"
+                design[name] = (s == level).astype(float)
+                terms.append((name, col, level, ref))
+    design["duration"] = g.durations
+    design["churned"] = g.events.astype(int)
+    if weights_col is not None:
+        total = int(g.weights.sum())
+        if total > _MAX_EXPANDED_ROWS:
+            raise ParameterError(
+                f"weights_col={weights_col!r} stands for {total:,} customers; the Cox fit expands "
+                f"them to rows (Efron ties with weights differ from raw rows) and is limited to "
+                f"{_MAX_EXPANDED_ROWS:,}. Fit a random sample of customers instead.")
+        design = design.loc[np.repeat(design.index.to_numpy(), g.weights.astype(int))].reset_index(drop=True)
+    if design["churned"].sum() == 0:
+        raise DataError("No customer churned: a Cox model needs events.")
+    cph = CoxPHFitter(alpha=alpha, penalizer=penalizer)
+    cph.fit(design, duration_col="duration", event_col="churned")
+    s = cph.summary
+    lower = [c for c in s.columns if c.startswith("exp(coef) lower")][0]
+    upper = [c for c in s.columns if c.startswith("exp(coef) upper")][0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=Warning)
+        # "km" (R's cox.zph default) rather than "rank": lifelines' rank transform is a cumsum
+        # over rows, so tied durations get ranks by row order and the p-value changes when
+        # the same customers are shuffled or expanded from counts.
+        ph = proportional_hazard_test(cph, design, time_transform="km").summary
+    ph_table = pd.DataFrame({"term": ph.index.astype(str), "test_statistic": ph["test_statistic"].to_numpy(),
+                             "p_value": ph["p"].to_numpy()})
+    rows = []
+    for name, col, level, ref in terms:
+        rows.append({"covariate": col, "level": level, "reference": ref,
+                     "hazard_ratio": float(s.loc[name, "exp(coef)"]), "ci_lower": float(s.loc[name, lower]),
+                     "ci_upper": float(s.loc[name, upper]), "p_value": float(s.loc[name, "p"]),
+                     "ph_p_value": float(ph_table.set_index("term").loc[name, "p_value"])})
+    table = pd.DataFrame(rows)
+    bad = ph_table[ph_table["p_value"] < 0.05]
+    if len(bad):
+        warnings.warn(
+            f"The proportional-hazards check fails for {list(bad['term'])} (p < 0.05): their effect "
+            "changes over the lifetime, so each hazard ratio is a time average. See .explain().",
+            ProportionalHazardsWarning, stacklevel=2)
+    return CoxDrivers(hazard_ratios=table, ph_test=ph_table, fitter=cph, customers=int(len(design)),
+                      churned=int(design["churned"].sum()), alpha=alpha)

@@ -271,10 +271,16 @@ def prepare_events(
 
     first, last = frame[TIME].min(), frame[TIME].max()
     as_of_ts = resolve_as_of(as_of, last, first, tz)
-    after = frame[TIME] > as_of_ts
+    # A date without a time ("2024-12-31") means through the end of that day, as the
+    # default does: its events are kept and the as-of instant is the last of them.
+    whole_day = as_of is not None and as_of_ts == as_of_ts.normalize()
+    cutoff = observed_until(as_of_ts) if whole_day else as_of_ts
+    after = frame[TIME] >= cutoff if whole_day else frame[TIME] > cutoff
     if after.any():
         frame = frame[~after]
         report.add(time_col, int(after.sum()), "dropped", f"after the as-of date {as_of_ts:%Y-%m-%d %H:%M}")
+    if whole_day and len(frame):
+        as_of_ts = max(as_of_ts, frame[TIME].max())
 
     if duplicates == "drop":
         dup = frame.duplicated()

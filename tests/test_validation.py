@@ -110,6 +110,16 @@ def test_events_after_as_of_are_dropped_and_reported():
     assert "after the as-of date 2024-01-02" in log.report.summary.loc[0, "detail"]
 
 
+def test_as_of_date_keeps_the_whole_day():
+    # as_of="2024-01-02" means through the end of 2 January: its afternoon event is kept.
+    df = events(date=pd.to_datetime(["2024-01-01 09:00", "2024-01-02 15:30", "2024-01-03 08:00"]))
+    log = prepare_events(df, as_of="2024-01-02")
+    assert len(log.frame) == 2 and log.as_of == pd.Timestamp("2024-01-02 15:30")
+    assert log.report.rows_dropped == 1
+    # An instant with a time is taken literally.
+    assert len(prepare_events(df, as_of="2024-01-02 12:00").frame) == 1
+
+
 def test_as_of_defaults_to_last_date_and_before_the_data_is_an_error():
     assert prepare_events(events()).as_of == pd.Timestamp("2024-01-03")
     with pytest.raises(rk.DataError, match="is before the first event"):
