@@ -144,7 +144,7 @@ def customer_lifetimes(
     start_times=None,
     keep_cols=(),
     unit: str = "D",
-    censor_at: str = "as_of",
+    censor_at: str = "detection_limit",
 ) -> pd.DataFrame:
     """One lifetime per customer from a transaction log (non-contractual setting).
 
@@ -178,10 +178,11 @@ def customer_lifetimes(
         ``"W"``, ``"M"``, ``"Q"``, ``"Y"``: durations in whole calendar periods
         (periods between the start's and the end's period, see ``rk.periods``).
     censor_at : {"as_of", "detection_limit"}
-        Where a censored lifetime ends. ``"as_of"`` (default, the kit's shared
-        definition): at ``as_of``. ``"detection_limit"``: at ``as_of - churn_after``, the
-        last instant at which a lapse could still have been recognised as churn; this
-        makes the Kaplan-Meier curve nearly unbiased at long horizons (see Notes).
+        Where a censored lifetime ends. ``"detection_limit"`` (default): at
+        ``as_of - churn_after``, the last instant at which a lapse could still have been
+        recognised as churn; this keeps the Kaplan-Meier curve unbiased at long horizons
+        (see Notes). ``"as_of"``: at ``as_of``, the textbook convention, which overstates
+        survival near the end of follow-up.
 
     Returns
     -------
@@ -200,15 +201,17 @@ def customer_lifetimes(
     would move every churned lifetime by the same arbitrary amount, and a customer who
     lapses just after buying would be counted as retained for another ``churn_after``.
 
-    *Censored lifetimes* run from the start to ``as_of``: the customer has been seen within
-    ``churn_after`` and is assumed still active. That assumption is optimistic: some of
-    them have already made their last purchase, and each is counted as retained up to
-    ``as_of``. Kaplan-Meier S(H) is then overstated at horizons H near the follow-up, the
-    more so the longer ``churn_after``. On the bundled coffee shop (true S(180) = 0.204)
-    the default gives 0.212, 0.247 and 0.375 with ``churn_after`` of 30, 60 and 120 days;
-    ``censor_at="detection_limit"`` gives 0.195, 0.200 and 0.205, because churn is only
-    observable up to ``as_of - churn_after`` and censoring there is independent of the
-    customer's fate. Fixed-horizon comparisons of mature customers (start + H +
+    *Censored lifetimes* end at ``as_of - churn_after`` by default. A customer is censored
+    because their last purchase is within ``churn_after`` of ``as_of``; what we know is
+    that they were still buying after ``as_of - churn_after``, so their lifetime exceeds
+    that point, and nothing more. Running censored lifetimes on to ``as_of``
+    (``censor_at="as_of"``, the convention of many tutorials) assumes they are still
+    active; some have already made their last purchase, so Kaplan-Meier S(H) is
+    overstated near the end of follow-up, the more so the longer ``churn_after``. On the
+    bundled coffee shop (true S(180) = 0.204) ``"as_of"`` gives 0.212, 0.247 and 0.375 with
+    ``churn_after`` of 30, 60 and 120 days; the default gives 0.195, 0.200 and 0.205,
+    because churn is only observable up to ``as_of - churn_after`` and censoring there is
+    independent of the customer's fate. Fixed-horizon comparisons of mature customers (start + H +
     churn_after <= as_of) are unaffected: both choices agree up to ``as_of - churn_after``.
     With ``"detection_limit"`` a censored customer's duration can be shorter than their
     last activity minus start, and customers who started within ``churn_after`` of

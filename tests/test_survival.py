@@ -42,10 +42,14 @@ def test_lifetimes_by_hand():
                   ("c", "2024-03-31")])
     life = rk.customer_lifetimes(events, churn_after=60)
     # as_of = last date 2024-05-30. a: last 02-01, silent 119 days >= 60 -> churned, 31 days.
-    # b: silent 0 days -> censored, 01-05 to 05-30 = 146 days. c: silent 60 days -> churned
-    # (at least churn_after), one purchase -> duration 0.
+    # b: silent 0 days -> censored at the detection limit as_of - 60 days = 03-31:
+    # 01-05 to 03-31 = 86 days. c: silent 60 days -> churned (at least churn_after), one
+    # purchase -> duration 0.
     assert life["customer_id"].tolist() == ["a", "b", "c"]
-    assert life["duration"].tolist() == [31.0, 146.0, 0.0]
+    assert life["duration"].tolist() == [31.0, 86.0, 0.0]
+    # Censored at as_of instead: b runs 01-05 to 05-30 = 146 days.
+    as_of_convention = rk.customer_lifetimes(events, churn_after=60, censor_at="as_of")
+    assert as_of_convention["duration"].tolist() == [31.0, 146.0, 0.0]
     assert life["churned"].tolist() == [True, False, True]
     assert life.columns.tolist() == ["customer_id", "start", "first_activity", "last_activity", "duration", "churned"]
     assert life["duration"].dtype == float and life["churned"].dtype == bool
@@ -62,18 +66,19 @@ def test_churn_threshold_boundary_and_as_of():
     assert life.set_index("customer_id")["duration"].to_dict() == {"a": 10.0, "b": 0.0}
     life = rk.customer_lifetimes(events, churn_after="10D", as_of="2024-01-20 23:00")
     assert life.set_index("customer_id")["churned"].to_dict() == {"a": False, "b": True}
-    assert life.set_index("customer_id")["duration"]["a"] == pytest.approx(19 + 23 / 24)
+    # a is censored at as_of - 10 days = 01-10 23:00: 9 days 23 hours after its start.
+    assert life.set_index("customer_id")["duration"]["a"] == pytest.approx(9 + 23 / 24)
 
 
 def test_time_of_day_counts_in_days():
     events = log([("a", "2024-01-01 08:00"), ("a", "2024-01-02 20:00"), ("a", "2024-06-01 00:00")])
-    life = rk.customer_lifetimes(events, churn_after=30, as_of="2024-06-01")
+    life = rk.customer_lifetimes(events, churn_after=30, as_of="2024-06-01", censor_at="as_of")
     assert life["duration"].iloc[0] == pytest.approx((pd.Timestamp("2024-06-01") - pd.Timestamp("2024-01-01 08:00")).total_seconds() / 86400)
 
 
 def test_unit_in_calendar_periods():
     events = log([("a", "2024-01-31"), ("a", "2024-03-01"), ("b", "2024-02-15"), ("b", "2024-06-30")])
-    life = rk.customer_lifetimes(events, churn_after=60, unit="M")
+    life = rk.customer_lifetimes(events, churn_after=60, unit="M", censor_at="as_of")
     # a: Jan -> Mar = 2 months, churned (silent 121 days); b: Feb -> as_of Jun = 4 months, censored.
     assert life["duration"].tolist() == [2.0, 4.0]
     assert life.attrs["time_unit"] == "months"
@@ -91,9 +96,10 @@ def test_start_times_series():
         life = rk.customer_lifetimes(events, churn_after=30, start_times=starts).set_index("customer_id")
     # as_of = 2024-04-30. a starts 01-10 (the 01-01 purchase is before the start and ignored):
     # last 01-20, churned, 10 days. b: no activity after its start -> last_activity = start,
-    # churned, duration 0. c: censored, 01-02 to 04-30 = 119 days. d: started 5 days before
-    # as_of, no activity yet -> censored at 5 days.
-    assert life["duration"].to_dict() == {"a": 10.0, "b": 0.0, "c": 119.0, "d": 5.0}
+    # churned, duration 0. c: censored at as_of - 30 days = 03-31: 01-02 to 03-31 = 89 days.
+    # d: started 5 days before as_of, after the detection limit: not classifiable yet,
+    # censored at 0.
+    assert life["duration"].to_dict() == {"a": 10.0, "b": 0.0, "c": 89.0, "d": 0.0}
     assert life["churned"].to_dict() == {"a": True, "b": True, "c": False, "d": False}
     assert life.loc["a", "first_activity"] == pd.Timestamp("2024-01-10")
     assert pd.isna(life.loc["b", "first_activity"]) and life.loc["b", "last_activity"] == pd.Timestamp("2024-01-06")
@@ -130,7 +136,8 @@ def test_lifetimes_match_a_loop_on_random_logs():
     for cid in sorted(set(ids)):
         mine = sorted(d for c, d in zip(ids, dates) if c == cid)
         churned = (as_of - mine[-1]) >= pd.Timedelta(days=45)
-        end = mine[-1] if churned else as_of
+        # Censored lifetimes end at the detection limit as_of - churn_after (not before the start).
+        end = mine[-1] if churned else max(as_of - pd.Timedelta(days=45), mine[0])
         assert life.loc[cid, "churned"] == churned
         assert life.loc[cid, "duration"] == pytest.approx((end - mine[0]).total_seconds() / 86400)
 
@@ -447,7 +454,7 @@ def test_detection_limit_removes_the_long_horizon_bias(shop, churn_after):
     # as_of - churn_after stays within about 1 SE (0.011) whatever the threshold.
     truth = shop.true_retention(180)
     kw = dict(churn_after=churn_after, start_times=shop.assignments)
-    default = rk.kaplan_meier(rk.customer_lifetimes(shop.transactions, **kw)).survival_at([180])
-    limit = rk.kaplan_meier(rk.customer_lifetimes(shop.transactions, censor_at="detection_limit", **kw)).survival_at([180])
-    assert default["survival"].iloc[0] > truth + 0.03
+    naive = rk.kaplan_meier(rk.customer_lifetimes(shop.transactions, censor_at="as_of", **kw)).survival_at([180])
+    limit = rk.kaplan_meier(rk.customer_lifetimes(shop.transactions, **kw)).survival_at([180])
+    assert naive["survival"].iloc[0] > truth + 0.03
     assert limit["survival"].iloc[0] == pytest.approx(truth, abs=0.02)
