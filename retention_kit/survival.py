@@ -234,10 +234,10 @@ def customer_lifetimes(
     ...     "date": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-02-01",
     ...                             "2024-01-05", "2024-05-30"])})
     >>> life = customer_lifetimes(log, churn_after=60)
-    >>> life[["customer_id", "duration", "churned"]]
+    >>> life[["customer_id", "duration", "churned"]]  # b: censored at 05-30 - 60 days = 03-31
       customer_id  duration  churned
     0           a      31.0     True
-    1           b     146.0    False
+    1           b      86.0    False
     """
     churn_gap = parse_duration(churn_after, name="churn_after")
     period, unit_name = _time_unit(unit)
