@@ -20,6 +20,7 @@ from .plotting import *  # noqa: F401,F403
 from .results import DataQualityReport
 from .survival import *  # noqa: F401,F403
 from .validation import check_events
+from . import exercises  # rk.exercises.check("crr-1", answer): the course's self-checking exercises
 
 try:
     __version__ = version("retention_kit")
@@ -29,5 +30,5 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     *_crr.__all__, *_cohorts.__all__, *_survival.__all__, *_contractual.__all__,
     *_compare.__all__, *_plotting.__all__, *_datasets.__all__, *_errors.__all__,
-    "DataQualityReport", "check_events", "__version__",
+    "DataQualityReport", "check_events", "exercises", "__version__",
 ]

@@ -181,6 +181,9 @@ class CRRTable:
         if len(t) > 1:
             text += (f" Across {len(t)} periods CRR ranged from {t['crr'].min():.1%} to "
                      f"{t['crr'].max():.1%} (median {t['crr'].median():.1%}).")
+        left_out = [n for n in self.notes if "is not over" in n]
+        if left_out:
+            text += " " + left_out[0]
         return text
 
     def plot(self, *, ax=None):
@@ -192,6 +195,7 @@ class CRRTable:
         ax.plot(x, self.table["churn_rate"], marker="^", label="churn rate (lost / S)")
         ax.axhline(1.0, color="grey", lw=0.8, ls=":")
         ax.legend(loc="best", fontsize="small")
+        ax.tick_params(axis="x", labelrotation=30)
         percent_axis(ax)
         return label(ax, title=f"Customer retention per {self.freq.name}",
                      xlabel=f"{self.freq.name} (start)", ylabel="share of customers at the start")

@@ -101,7 +101,8 @@ def _to_datetime(series: pd.Series, col: str, report: DataQualityReport) -> tupl
             with warnings.catch_warnings():
                 # pandas 2 only warns (FutureWarning) when offsets differ; we refuse outright.
                 warnings.simplefilter("error", FutureWarning)
-                parsed = pd.to_datetime(s, errors="coerce", format="mixed")
+                # ISO 8601 only: guessing "05/01/2024" would silently pick a day or a month.
+                parsed = pd.to_datetime(s, errors="coerce", format="ISO8601")
         except (ValueError, TypeError, FutureWarning) as exc:
             if "tz" in str(exc).lower() or "zone" in str(exc).lower() or "offset" in str(exc).lower():
                 raise DataError(
@@ -117,6 +118,16 @@ def _to_datetime(series: pd.Series, col: str, report: DataQualityReport) -> tupl
             )
         bad = parsed.isna()
         if bad.any():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                readable = pd.to_datetime(s[bad], errors="coerce", format="mixed").notna()
+            if readable.any():
+                raise DataError(
+                    f"Column {col!r}: {int(bad.sum()):,} of {len(s):,} dates are not in ISO format "
+                    f"(YYYY-MM-DD), for example {_example(s[bad][readable])}. Dates such as "
+                    "'05/01/2024' could mean 5 January or 1 May, so they are not guessed: parse the "
+                    f"column yourself, e.g. pd.to_datetime(df[{col!r}], format='%d/%m/%Y')."
+                )
             raise DataError(
                 f"Column {col!r}: {int(bad.sum()):,} of {len(s):,} values could not be read as "
                 f"dates, for example {_example(s[bad])}. Fix or drop those rows, or parse the "

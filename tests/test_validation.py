@@ -41,6 +41,14 @@ def test_unparseable_dates_are_counted_with_an_example():
         prepare_events(events(date=["2024-01-01", "soon", "2024-01-03"]))
 
 
+def test_day_first_dates_are_not_guessed():
+    with pytest.raises(rk.DataError, match=r"3 of 3 dates are not in ISO format.*'05/01/2024'.*format='%d/%m/%Y'"):
+        prepare_events(events(date=["05/01/2024", "06/01/2024", "07/01/2024"]))
+    # ISO text with or without a time is read.
+    log = prepare_events(events(date=["2024-01-05", "2024-01-06T10:30:00", "2024-01-07 23:59"]))
+    assert log.frame["date"].iloc[1] == pd.Timestamp("2024-01-06 10:30")
+
+
 def test_missing_dates():
     with pytest.raises(rk.DataError, match=r"'date' has 2 missing dates out of 3 rows.*dropna"):
         prepare_events(events(date=[pd.NaT, "2024-01-02", None]))

@@ -1,0 +1,709 @@
+"""Helpers of the retention report (``notebooks/retention_report.ipynb`` and
+``retention-kit report``): reading the analyst's file with a column mapping, checking it
+before anything runs, the reproducibility header and the text that adapts to the results.
+
+The analyses themselves are the public API (``rk.crr_table``, ``rk.cohort_table``, ...);
+this module only reads files, checks inputs and writes sentences. It is the one place
+besides the command line that reads the clock (the run time in the header).
+
+Examples
+--------
+>>> cfg = ReportConfig()            # the bundled coffee-shop example
+>>> data = load_data(cfg)
+>>> len(data.events), data.events.columns.tolist()
+(45533, ['customer_id', 'date', 'quantity', 'amount', 'channel', 'arm'])
+>>> pct(0.7382), count(1, "customer"), count(3000, "customer"), join_words(["a", "b", "c"])
+('73.8 %', '1 customer', '3,000 customers', 'a, b and c')
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import shlex
+import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DataError, ParameterError, RetentionWarning
+from .periods import parse_duration, parse_freq
+from .validation import prepare_events
+
+__all__ = [
+    "ReportConfig", "ReportData", "load_data", "check_inputs", "report_notebook", "header", "intro_text",
+    "caveats", "pct", "count", "join_words", "paragraphs", "quality_text", "crr_text",
+    "cohort_text", "survival_text", "experiment_text",
+]
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+COMPRESSIONS = (".gz", ".bz2", ".zip", ".xz", ".zst")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+BUNDLED = "bundled coffee-shop example"
+
+# How each parameter is spelled on the command line (messages name what the reader typed).
+CLI_FLAGS = {
+    "data_path": "DATA", "customer_col": "--customer-col", "time_col": "--time-col",
+    "amount_col": "--amount-col", "segment_col": "--segment-col", "arm_col": "--arm-col",
+    "control_arm": "--control", "date_format": "--date-format", "period": "--period",
+    "as_of": "--as-of", "churn_after": "--churn-after", "horizon": "--horizon",
+}
+
+
+@dataclass
+class ReportConfig:
+    """What the report runs on: the file, its column mapping and the analysis settings.
+
+    The defaults are the bundled coffee-shop example (``data_path=None``). Every field is
+    a plain string or None, so the same values travel as papermill parameters.
+
+    Attributes
+    ----------
+    data_path : str or None
+        CSV (``.csv``, ``.tsv``, optionally compressed) or Parquet file; None for the
+        bundled coffee-shop example (transactions with each customer's experiment arm).
+    customer_col, time_col : str
+        Columns holding the customer id and the event time.
+    amount_col, segment_col, arm_col : str or None
+        Optional columns: amount paid (revenue retention), a segment (survival curves and
+        cohorts per segment, taken at each customer's first event) and the experiment arm
+        (one per customer; the clock starts at the customer's first event).
+    control_arm : str
+        The arm the others are compared with.
+    date_format : str or None
+        strptime format of the time column, e.g. ``"%d/%m/%Y"``; needed when day and month
+        could be swapped (03/04/2024).
+    period : str
+        Calendar period of CRR and cohorts: D, W, M, Q or Y.
+    as_of : str or None
+        End of observation; None for the last date in the data.
+    churn_after, horizon : str
+        Silence that counts as churn, and the horizon of the experiment's retention.
+    """
+
+    data_path: str | None = None
+    customer_col: str = "customer_id"
+    time_col: str = "date"
+    amount_col: str | None = "amount"
+    segment_col: str | None = "channel"
+    arm_col: str | None = "arm"
+    control_arm: str = "control"
+    date_format: str | None = None
+    period: str = "M"
+    as_of: str | None = None
+    churn_after: str = "30D"
+    horizon: str = "30D"
+    cli: bool = field(default=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        for name in ("amount_col", "segment_col", "arm_col", "date_format", "as_of", "data_path"):
+            if getattr(self, name) == "":
+                setattr(self, name, None)
+        self.freq = parse_freq(self.period)
+        self.churn_gap = parse_duration(self.churn_after, name=self._name("churn_after"))
+        self.horizon_gap = parse_duration(self.horizon, name=self._name("horizon"))
+        used = [c for c in (self.customer_col, self.time_col, self.amount_col, self.segment_col,
+                            self.arm_col) if c]
+        repeated = sorted({c for c in used if used.count(c) > 1})
+        if repeated:
+            raise ParameterError(
+                f"Column {repeated[0]!r} is given for two roles ({self._roles(repeated[0])}); each role "
+                "needs its own column. Check the column options.")
+
+    def _name(self, param: str) -> str:
+        return CLI_FLAGS[param] if self.cli else param
+
+    def _roles(self, col: str) -> str:
+        return join_words([self._name(k) for k in self.columns if self.columns[k] == col])
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """Parameter name -> column, for the columns that are used."""
+        names = ("customer_col", "time_col", "amount_col", "segment_col", "arm_col")
+        return {n: getattr(self, n) for n in names if getattr(self, n)}
+
+    @property
+    def cols(self) -> dict[str, str]:
+        """``customer_col`` and ``time_col``, ready to pass to the analyses as ``**cfg.cols``."""
+        return {"customer_col": self.customer_col, "time_col": self.time_col}
+
+    def parameters(self) -> dict:
+        """The papermill parameters of the report notebook."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "cli"}
+
+    def command(self, out: str = "report.html") -> str:
+        """The command line that re-runs this report."""
+        if self.data_path is None:
+            parts = ["retention-kit", "report"]
+        else:
+            parts = ["retention-kit", "report", self.data_path]
+            defaults = ReportConfig()
+            for name in ("customer_col", "time_col", "amount_col", "segment_col", "arm_col"):
+                value = getattr(self, name)
+                if value is not None:
+                    parts += [CLI_FLAGS[name], value]
+            if self.arm_col and self.control_arm != defaults.control_arm:
+                parts += ["--control", self.control_arm]
+            if self.date_format:
+                parts += ["--date-format", self.date_format]
+        for name in ("period", "as_of", "churn_after", "horizon"):
+            value = getattr(self, name)
+            if value is not None and value != getattr(ReportConfig, name):
+                parts += [CLI_FLAGS[name], str(value)]
+        return shlex.join(parts + ["--out", out])
+
+
+@dataclass
+class ReportData:
+    """The events read from the file, with where they came from.
+
+    ``events`` keeps the file's own column names; the time column holds datetimes when a
+    ``date_format`` was given or day-first dates were recognised, and the segment is each
+    customer's value at their first event. ``sources`` lists (path, SHA-256) of the files read.
+    """
+
+    events: pd.DataFrame
+    config: ReportConfig
+    sources: list[tuple[str, str]]
+    label: str
+    notes: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------------------
+# Reading the file
+# --------------------------------------------------------------------------------------
+
+def sha256(path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _kind(path: Path) -> str:
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] in COMPRESSIONS:
+        suffixes = suffixes[:-1]
+    last = suffixes[-1] if suffixes else ""
+    if last in PARQUET_SUFFIXES:
+        return "parquet"
+    if last in CSV_SUFFIXES:
+        return "tsv" if last == ".tsv" else "csv"
+    raise DataError(
+        f"{path.name}: the file type {''.join(path.suffixes) or '(no extension)'!r} is not one the "
+        "report reads. Save the data as CSV (.csv, .tsv, optionally .gz/.zip compressed) or "
+        "Parquet (.parquet) and pass that file.")
+
+
+def _unreadable(path: Path, what: str, exc: Exception) -> DataError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return DataError(
+        f"{path} could not be read as {what}: {reason}. Check that the file is a {what} file "
+        f"(open it in a text editor or spreadsheet), that it is not still being written, and "
+        "that you have permission to read it.")
+
+
+def _read_parquet(path: Path, columns: list[str] | None) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except ImportError:
+        pass  # pandas needs pyarrow or fastparquet; duckdb reads Parquet without them
+    try:
+        import duckdb
+    except ImportError:
+        raise DataError(
+            f"{path.name} is a Parquet file, and reading Parquet needs pyarrow (pip install pyarrow) "
+            "or duckdb. Install one of them, or save the data as CSV.") from None
+    relation = duckdb.read_parquet(str(path))
+    if columns is not None:
+        relation = relation.project(", ".join('"' + c.replace('"', '""') + '"' for c in columns))
+    return relation.df()
+
+
+def _read_header(path: Path, kind: str) -> list[str]:
+    if kind == "parquet":
+        return [str(c) for c in _read_parquet(path, None).head(0).columns]
+    return [str(c) for c in pd.read_csv(path, nrows=0, sep="\t" if kind == "tsv" else ",").columns]
+
+
+def _check_columns(found: list[str], config: ReportConfig, where: str) -> None:
+    for param, col in config.columns.items():
+        if col in found:
+            continue
+        close = difflib.get_close_matches(col, found, n=1, cutoff=0.6)
+        flag = config._name(param)
+        fix = (f"Did you mean {close[0]!r}? Re-run with {flag} {close[0]!r}." if close and config.cli
+               else f"Did you mean {close[0]!r}? Set {flag} = {close[0]!r}." if close
+               else f"Name the column that holds it with {flag}.")
+        optional = "" if param in ("customer_col", "time_col") else (
+            " (This column is optional: leave the option out to skip what it is for.)")
+        raise DataError(
+            f"Column {col!r} ({flag}) was not found in {where}, which has {len(found)} columns: "
+            f"{found[:15]}{' ...' if len(found) > 15 else ''}. {fix}{optional}")
+
+
+def _bundled() -> ReportData:
+    from .datasets import load_coffee_shop
+
+    shop = load_coffee_shop()
+    events = shop.transactions.merge(shop.assignments[["customer_id", "arm"]], on="customer_id",
+                                     how="left", validate="many_to_one")
+    folder = files("retention_kit.data")
+    sources = [(f"retention_kit/data/{name}", sha256(folder / name))
+               for name in ("coffee_shop_transactions.csv.gz", "coffee_shop_assignments.csv.gz")]
+    return ReportData(events=events, config=ReportConfig(), sources=sources, label=BUNDLED)
+
+
+_AMBIGUOUS = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:\D|$)")
+
+
+def _parse_times(events: pd.DataFrame, config: ReportConfig, notes: list[str]) -> None:
+    """Apply ``date_format``, or settle day/month order, before validation reads the dates."""
+    col = config.time_col
+    values = events[col]
+    if config.date_format:
+        text = values.astype(str) if pd.api.types.is_numeric_dtype(values) else values
+        parsed = pd.to_datetime(text, format=config.date_format, errors="coerce")
+        bad = parsed.isna() & values.notna()
+        if bad.any():
+            examples = ", ".join(repr(v) for v in values[bad].head(3).tolist())
+            raise DataError(
+                f"Column {col!r}: {int(bad.sum()):,} of {len(values):,} values do not match "
+                f"{config._name('date_format')} {config.date_format!r}, for example {examples}. "
+                "Check the format against those values (%d day, %m month, %Y four-digit year, "
+                "%y two-digit year, %H:%M hours and minutes), or fix those rows.")
+        events[col] = parsed
+        return
+    if values.dtype != object:
+        return
+    distinct = pd.Series(values.dropna().unique()).astype(str)
+    parts = distinct.str.extract(_AMBIGUOUS)
+    if len(distinct) == 0 or parts[0].isna().any():
+        return  # not all of the nn/nn/yyyy kind: validation parses (or refuses) them
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    flag = config._name("date_format")
+    if (first > 12).any() and (second > 12).any():
+        raise DataError(
+            f"Column {col!r} mixes day-first and month-first dates: {distinct[first > 12].iloc[0]!r} "
+            f"has the day first, {distinct[second > 12].iloc[0]!r} the month first. Make the column "
+            f"consistent, or give {flag} (e.g. '%d/%m/%Y') and fix the rows it rejects.")
+    if (first > 12).any():
+        events[col] = pd.to_datetime(values, dayfirst=True, format="mixed")
+        notes.append(f"Dates in {col!r} were read day first (e.g. {distinct[first > 12].iloc[0]!r}).")
+    elif not (second > 12).any():
+        raise DataError(
+            f"Column {col!r} holds dates such as {distinct.iloc[0]!r} in which day and month could be "
+            f"swapped (no value has a day above 12 to tell them apart). Give the order with "
+            f"{flag}: '%d/%m/%Y' for day first, '%m/%d/%Y' for month first (add ' %H:%M' if "
+            "there are times).")
+
+
+def _segment_at_first_event(events: pd.DataFrame, config: ReportConfig, notes: list[str]) -> None:
+    """A segment can change over time (a customer moves from walk-in to app); the report
+    uses each customer's value at their first event, as cohort breakdowns do."""
+    col = config.segment_col
+    missing = events[col].isna()
+    if missing.any():
+        notes.append(f"{count(int(missing.sum()), 'row')} {'has' if missing.sum() == 1 else 'have'} no "
+                     f"{col!r}; they form the group '(missing)'.")
+        events[col] = events[col].astype(object).where(~missing, "(missing)")
+    ordered = events.sort_values(config.time_col, kind="stable")
+    first = ordered.groupby(config.customer_col, sort=False)[col].first()
+    changed = ordered.groupby(config.customer_col, sort=False)[col].nunique() > 1
+    if changed.any():
+        notes.append(f"{count(int(changed.sum()), 'customer')} changed {col!r} over time; each is "
+                     f"counted in the {col!r} of their first event.")
+        events[col] = events[config.customer_col].map(first)
+
+
+def _arm_per_customer(events: pd.DataFrame, config: ReportConfig, notes: list[str]) -> None:
+    """The arm may be filled on some rows only (the assignment row): spread each customer's
+    arm to all their rows. Customers with two arms are refused by :func:`check_inputs`."""
+    col, who = config.arm_col, config.customer_col
+    arms = events[[who, col]].dropna().drop_duplicates(who).set_index(who)[col]
+    events[col] = events[who].map(arms)
+    outside = events.loc[events[col].isna(), who].nunique()
+    if outside:
+        notes.append(f"{count(outside, 'customer')} {'has' if outside == 1 else 'have'} no {col!r} and "
+                     "{'is' if outside == 1 else 'are'} not part of the experiment.")
+
+
+def load_data(config: ReportConfig | None = None) -> ReportData:
+    """Read the events named by ``config`` (the bundled example when ``data_path`` is None).
+
+    Checks, in this order, with a :class:`DataError` that names the file or column, what
+    was found and what to do: the file exists and is CSV or Parquet, it can be read, it
+    has rows, every mapped column is there, dates in ``nn/nn/yyyy`` form say which number
+    is the day. The remaining checks (dates, amounts, as-of) are :func:`check_inputs`'s.
+    """
+    config = config or ReportConfig()
+    if config.data_path is None:
+        return _bundled()
+    path = Path(config.data_path).expanduser()
+    if not path.exists():
+        raise DataError(f"The data file {str(path)!r} does not exist. Check the path (it is relative "
+                        f"to the folder you run the command from: {Path.cwd()}).")
+    if path.is_dir():
+        raise DataError(f"{str(path)!r} is a folder, not a data file. Pass the CSV or Parquet file itself.")
+    kind = _kind(path)
+    if path.stat().st_size == 0:
+        raise DataError(f"The data file {str(path)!r} is empty (0 bytes): there is nothing to analyse. "
+                        "Check that the export finished and that you passed the right file.")
+    what = "Parquet" if kind == "parquet" else "CSV"
+    try:
+        found = _read_header(path, kind)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"The data file {str(path)!r} is empty: it has no column names and no rows. "
+                        "Check that the export finished and that you passed the right file.") from None
+    except DataError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, pd.errors.ParserError, RuntimeError) as exc:
+        raise _unreadable(path, what, exc) from None
+    except Exception as exc:  # duckdb raises its own error types for bad Parquet files
+        raise _unreadable(path, what, exc) from None
+    _check_columns(found, config, repr(path.name))
+    wanted = list(dict.fromkeys(config.columns.values()))
+    try:
+        if kind == "parquet":
+            events = _read_parquet(path, wanted)
+        else:
+            # Ids and labels stay text: "007" is not the number 7.
+            text_cols = {c: str for c in (config.customer_col, config.segment_col, config.arm_col) if c}
+            events = pd.read_csv(path, usecols=wanted, dtype=text_cols,
+                                 sep="\t" if kind == "tsv" else ",", low_memory=False)
+    except Exception as exc:
+        raise _unreadable(path, what, exc) from None
+    if len(events) == 0:
+        raise DataError(f"The data file {str(path)!r} has column names ({join_words(found[:6])}) but "
+                        "no rows: there is nothing to analyse. Check the export or its filters.")
+    notes: list[str] = []
+    _parse_times(events, config, notes)
+    if config.segment_col:
+        _segment_at_first_event(events, config, notes)
+    if config.arm_col:
+        _check_arms(events, config)
+        _arm_per_customer(events, config, notes)
+    return ReportData(events=events, config=config, sources=[(str(config.data_path), sha256(path))],
+                      label=str(config.data_path), notes=notes)
+
+
+def check_inputs(config: ReportConfig | None = None) -> ReportData:
+    """Everything that can be checked before the report runs: :func:`load_data`, then the
+    dates, customers and amounts (``rk.check_events`` rules), the as-of date, at least one
+    complete period, one experiment arm per customer and the control arm.
+
+    Raises :class:`DataError` or :class:`ParameterError` with the fix; returns the data.
+    """
+    config = config or ReportConfig()
+    data = load_data(config)
+    log = prepare_events(data.events, **config.cols, amount_col=config.amount_col, as_of=config.as_of)
+    as_of = log.as_of
+    # One complete period is needed for CRR and cohorts.
+    from .periods import period_codes, period_starts
+
+    first_code = int(period_codes(np.array([log.frame["date"].min()], dtype="datetime64[ns]"), config.freq)[0])
+    first_end = period_starts(np.array([first_code + 1]), config.freq)[0]
+    if first_end > as_of.normalize() + pd.Timedelta(days=1):
+        raise DataError(
+            f"The data run from {log.report.first_time:%Y-%m-%d} to {as_of:%Y-%m-%d}: not one complete "
+            f"{config.freq.name}, so there is no retention to measure. Use a shorter period "
+            f"({config._name('period')} W or D) or a later {config._name('as_of')}.")
+    return data
+
+
+def _check_arms(events: pd.DataFrame, config: ReportConfig) -> None:
+    col = config.arm_col
+    arms = events[[config.customer_col, col]].dropna().drop_duplicates()
+    if arms.empty:
+        raise DataError(f"Column {col!r} ({config._name('arm_col')}) is empty in every row: there is no "
+                        "experiment to compare. Leave the option out, or check the column.")
+    twice = arms[config.customer_col].duplicated(keep=False)
+    if twice.any():
+        example = arms.loc[twice, config.customer_col].iloc[0]
+        seen = sorted(arms.loc[arms[config.customer_col] == example, col].astype(str))
+        raise DataError(
+            f"Column {col!r} ({config._name('arm_col')}) gives {count(int(arms.loc[twice, config.customer_col].nunique()), 'customer')} "
+            f"more than one arm (for example customer {example!r} is in {join_words(seen)}). Each "
+            "customer belongs to one arm; customers in two arms break the randomisation: fix the "
+            "assignment or remove them.")
+    found = sorted(arms[col].astype(str).unique())
+    if config.control_arm not in found:
+        close = difflib.get_close_matches(config.control_arm, found, n=1)
+        raise ParameterError(
+            f"The control arm {config.control_arm!r} ({config._name('control_arm')}) is not in column "
+            f"{col!r}, which holds {join_words([repr(a) for a in found[:10]])}. "
+            + (f"Did you mean {close[0]!r}? " if close else "")
+            + f"Name the control arm with {config._name('control_arm')}.")
+    if len(found) < 2:
+        raise DataError(f"Column {col!r} holds only one arm ({found[0]!r}): an experiment needs at least "
+                        "two. Leave the arm option out, or check the column.")
+
+
+def report_notebook() -> Path:
+    """Path of the report notebook: ``notebooks/retention_report.ipynb`` of the source tree,
+    or the copy installed with the package."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "notebooks" / "retention_report.ipynb",
+                      here / "notebooks" / "retention_report.ipynb"):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        "The report notebook retention_report.ipynb was not found next to the package; pass "
+        "--notebook PATH to use a copy.")
+
+
+# --------------------------------------------------------------------------------------
+# Reproducibility header
+# --------------------------------------------------------------------------------------
+
+def _run_time() -> str:
+    # The one clock read of the kit: when the report ran (never used by an analysis).
+    return datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S (UTC%z)")
+
+
+def header(data: ReportData, *, out: str = "report.html"):
+    """Markdown block naming the data (with checksums), the parameters, the retention_kit
+    version, the run time and the command that re-runs the report."""
+    from IPython.display import Markdown
+
+    from . import __version__
+
+    cfg = data.config
+    files_md = "<br>".join(f"`{p}`<br>SHA-256 `{h}`" for p, h in data.sources)
+    rows = [("Data", f"{data.label}, {len(data.events):,} rows<br>{files_md}")]
+    mapping = ", ".join(f"{name.removesuffix('_col')} = `{col}`" for name, col in cfg.columns.items())
+    if cfg.date_format:
+        mapping += f" (format `{cfg.date_format}`)"
+    rows.append(("Columns", mapping))
+    params = [f"period = {cfg.freq.name}", f"as of = {cfg.as_of or 'last date in the data'}",
+              f"churn after {_days(cfg.churn_gap)} days of silence"]
+    if cfg.arm_col:
+        params += [f"experiment horizon = {_days(cfg.horizon_gap)} days", f"control arm = `{cfg.control_arm}`"]
+    rows.append(("Parameters", "; ".join(params)))
+    rows.append(("retention_kit", __version__))
+    rows.append(("Run", _run_time()))
+    rows.append(("Re-run with", f"`{cfg.command(out)}`"))
+    table = "\n".join(f"| {k} | {v} |" for k, v in rows)
+    return Markdown("| | |\n|---|---|\n" + table)
+
+
+# --------------------------------------------------------------------------------------
+# Text that adapts
+# --------------------------------------------------------------------------------------
+
+def pct(x, digits: int = 1) -> str:
+    """A share as a percentage, ``"–"`` when unknown."""
+    return "–" if x is None or not np.isfinite(x) else f"{100 * float(x):.{digits}f} %"
+
+
+def count(n, singular: str, plural: str | None = None) -> str:
+    """``"1 customer"``, ``"3,000 customers"``."""
+    n = int(n)
+    return f"{n:,} {singular if n == 1 else (plural or singular + 's')}"
+
+
+def join_words(items) -> str:
+    """``"a"``, ``"a and b"``, ``"a, b and c"``."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
+
+
+def paragraphs(*parts):
+    """Markdown of the non-empty parts, one paragraph each (skipped parts leave no trace)."""
+    from IPython.display import Markdown
+
+    return Markdown("\n\n".join(p for p in parts if p))
+
+
+def _days(td: pd.Timedelta) -> str:
+    return f"{td / pd.Timedelta(days=1):g}"
+
+
+def _date(ts) -> str:
+    ts = pd.Timestamp(ts)
+    return f"{ts.day} {ts:%B %Y}"
+
+
+class _Caveats(list):
+    def markdown(self):
+        from IPython.display import Markdown
+
+        if not self:
+            return Markdown("")
+        return Markdown("**Caveats**\n\n" + "\n".join(f"* {text}" for text in self))
+
+    def _repr_markdown_(self) -> str:
+        return self.markdown().data
+
+
+@contextmanager
+def caveats():
+    """Collect the kit's warnings (``RetentionWarning``) raised in the block as plain
+    sentences, to show under the section instead of as warning boxes::
+
+        with report.caveats() as notes:
+            table = rk.cohort_table(...)
+        notes            # renders "Caveats" and the list, or nothing
+    """
+    found = _Caveats()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RetentionWarning)
+        yield found
+    for w in caught:
+        if issubclass(w.category, RetentionWarning):
+            text = str(w.message)
+            if text not in found:
+                found.append(text)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
+def intro_text(config: ReportConfig) -> str:
+    """What the report answers, for the sections it will have."""
+    word = config.freq.name
+    questions = [
+        "Is the data fit for analysis, and what did validation do with it?",
+        f"Did the customer base hold up from one {word} to the next, net of new customers "
+        "(customer retention rate, CRR)?",
+        "How does each group of customers acquired in the same "
+        f"{word} keep buying as it ages (cohorts)?",
+        "How long do customers stay" + (f", and does it differ by {config.segment_col!r}?"
+                                        if config.segment_col else "?") + " (survival curves)",
+    ]
+    if config.arm_col:
+        questions.append(f"Did the treatment arm keep more customers than the control arm {config.control_arm!r} "
+                         f"{_days(config.horizon_gap)} days after they started?")
+    return "This report answers:\n\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1))
+
+
+def quality_text(data: ReportData, quality) -> str:
+    """What was read and what validation did, in two or three sentences."""
+    cfg = data.config
+    q = quality
+    span = f"from {_date(q.first_time)} to {_date(q.last_time)}"
+    as_of = (f"The report looks at the data as of {_date(q.as_of)}"
+             + (" (the last date in the data)." if cfg.as_of is None else
+                f"; {count(q.rows_dropped, 'later row')} {'is' if q.rows_dropped == 1 else 'are'} left out."
+                if q.rows_dropped else "."))
+    parts = [f"The data ({data.label}) hold {count(q.rows_in, 'row')} for {count(q.customers, 'customer')}, "
+             f"{span}. {as_of}"]
+    parts += data.notes
+    if q.checks:
+        kinds = join_words(sorted({c['action'] for c in q.checks}))
+        parts.append(f"Validation has {count(len(q.checks), 'finding')} (rows {kinds}), listed in the table; "
+                     "nothing is dropped without a row there.")
+    else:
+        parts.append("Validation found nothing to fix: every row was used as it is.")
+    return " ".join(parts)
+
+
+def crr_text(table) -> str:
+    """Headline of the CRR table: range, latest period and revenue retention when known."""
+    t = table.table.dropna(subset=["crr"])
+    word = table.freq.name
+    if t.empty:
+        return (f"No {word} has customers at its start yet, so CRR is undefined: it needs at least two "
+                f"complete {word}s.")
+    last = t.iloc[-1]
+    text = [f"**CRR in {last.name}: {pct(last['crr'])}** — of {last['start']:,.0f} customers at the start, "
+            f"{last['retained']:,.0f} ({pct(last['cohort_retention'])}) were still buying at the end."]
+    if len(t) > 1:
+        lo, hi = t["crr"].idxmin(), t["crr"].idxmax()
+        median = t["crr"].median()
+        where = ("above" if last["crr"] > median else "below" if last["crr"] < median else "at")
+        text.append(f"Over {count(len(t), 'complete ' + word)} with customers at the start, CRR ranged from "
+                    f"{pct(t.loc[lo, 'crr'])} ({lo}) to {pct(t.loc[hi, 'crr'])} ({hi}); the latest "
+                    f"{word} is {where} the median of {pct(median)}.")
+    if "net_revenue_retention" in t and np.isfinite(last.get("net_revenue_retention", np.nan)):
+        text.append(f"Revenue from the customers at the start of {last.name} was "
+                    f"{pct(last['net_revenue_retention'])} of what they spent the {word} before "
+                    f"(net revenue retention; {pct(last['gross_revenue_retention'])} gross, without "
+                    "the increases).")
+    return " ".join(text)
+
+
+def cohort_text(cohorts, periods=(1, 3, 6)) -> str:
+    """Headline of the cohort table: size-weighted retention at a few ages."""
+    avg = cohorts.average()
+    word = cohorts.freq.name
+    shown = [k for k in periods if k in avg.index and np.isfinite(avg[k])]
+    text = [f"{count(len(cohorts.sizes), 'acquisition cohort')} ({count(int(cohorts.sizes.sum()), 'customer')})."]
+    if shown:
+        pieces = [f"{pct(avg[k])} {count(k, word)} after acquisition" for k in shown]
+        text.append(f"On average (weighted by cohort size, complete {word}s only), {join_words(pieces)} "
+                    "were buying again.")
+    else:
+        text.append(f"No cohort has completed a {word} after its acquisition {word} yet, so there is no "
+                    "retention to average.")
+    if cohorts.partial.to_numpy().any():
+        text.append(f"Cells of the latest {word} are not over yet; the heatmap marks them and the average "
+                    "leaves them out.")
+    return " ".join(text)
+
+
+def survival_text(curves, gaps, churn_gap: pd.Timedelta, logrank=None) -> str:
+    """Median lifetimes (per segment when there are segments), the log-rank verdict and
+    whether the churn threshold suits the gaps between purchases."""
+    med = curves.median_lifetime()
+    unit = curves.time_unit
+    text = []
+    days = churn_gap / pd.Timedelta(days=1)
+    if len(gaps.gaps):
+        q90 = gaps.quantile(0.9)
+        if days < q90:
+            text.append(f"A customer counts as churned after {days:g} days without a purchase, but 10 % of "
+                        f"the gaps between purchases are longer than {q90:,.0f} days: ordinary pauses are "
+                        f"counted as churn here, so lifetimes are understated. Consider "
+                        f"a threshold of about {np.ceil(gaps.quantile(0.95)):,.0f} days.")
+        else:
+            text.append(f"A customer counts as churned after {days:g} days without a purchase; 90 % of the "
+                        f"gaps between purchases are shorter than {q90:,.0f} days, so ordinary pauses "
+                        "rarely count as churn.")
+    reached = med[med["reached"]]
+    if len(med) == 1:
+        row = med.iloc[0]
+        text.append(f"Half of the customers had made their last purchase by day {row['median']:,.0f}."
+                    if row["reached"] else f"The curve {row['note']}.")
+    else:
+        if len(reached) >= 2:
+            fast, slow = reached.loc[reached["median"].idxmin()], reached.loc[reached["median"].idxmax()]
+            text.append(f"Customers of {fast['group']} leave fastest (median lifetime {fast['median']:,.0f} "
+                        f"{unit}), those of {slow['group']} stay longest ({slow['median']:,.0f} {unit}).")
+        for row in med[~med["reached"]].itertuples():
+            text.append(f"The {row.group} curve {row.note}.")
+        if logrank is not None:
+            p = logrank.p_value
+            verdict = ("a difference this large is unlikely to be chance" if p < 0.05 else
+                       "the curves are not distinguishable from chance variation")
+            text.append(f"Log-rank test: p {'< 0.0001' if p < 1e-4 else f'= {p:.3f}'}, {verdict}.")
+    return " ".join(text)
+
+
+def experiment_text(result) -> str:
+    """The verdict of each arm against control, in one or two sentences each."""
+    text = []
+    conf = f"{1 - result.alpha:.0%}"
+    h = result.horizon / pd.Timedelta(days=1)
+    for arm, row in result.summary.iterrows():
+        ci = f"{row['ci_lower'] * 100:+.1f} to {row['ci_upper'] * 100:+.1f} points"
+        head = (f"{row['rate']:.1%} of {arm} vs {row['control_rate']:.1%} of {result.control} customers bought "
+                f"again after day {h:g}: {row['diff'] * 100:+.1f} points ({conf} CI {ci})")
+        if row["ci_lower"] > 0:
+            text.append(f"**{arm} kept more customers.** {head}.")
+        elif row["ci_upper"] < 0:
+            text.append(f"**{arm} kept fewer customers.** {head}.")
+        else:
+            text.append(f"**No clear difference between {arm} and {result.control}.** {head}; "
+                        "the interval includes zero, so the data are consistent with no effect.")
+    if result.srm.mismatch:
+        text.append("**Warning:** the arms' sizes do not match the planned split (sample ratio mismatch): "
+                    "the assignment may be broken, so do not trust the comparison before checking it.")
+    return "\n\n".join(text)
