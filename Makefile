@@ -33,7 +33,6 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python benchmarks/run.py
 
 # Re-execute notebooks and keep only the outputs nbval checks (see README).

@@ -37,6 +37,7 @@ from .errors import DataError, DataQualityWarning, LeftCensoringWarning, Paramet
 from .periods import Freq, parse_freq, period_codes, period_labels, period_starts
 from .plotting import get_axes, label, percent_axis
 from .results import DataQualityReport, render_html
+from .engines import is_pandas, open_events, unsupported
 from .validation import prepare_events
 
 __all__ = ["CohortTable", "cohort_table"]
@@ -51,6 +52,8 @@ _METRICS = ("customers", "revenue")
 _FIRST_COHORT = ("warn", "keep", "exclude")
 # Private column names for masks carried through validation.
 _ACTIVE, _ACQUIRES, _COHORT_TIME = "_rk_active", "_rk_acquires", "_rk_cohort_time"
+_ENGINE_SCOPE = ("calendar periods (D/W/M/Q/Y), mode 'on' or 'on or after', metric 'customers' or "
+                 "'revenue', first_cohort and as_of")
 
 
 def _choose(name: str, value, options) -> str:
@@ -188,6 +191,29 @@ def _parse_brackets(brackets) -> list[tuple[int, int]]:
     if not out:
         raise ParameterError("brackets is empty: give at least one period, e.g. [1, (2, 7)].")
     return out
+
+
+def _calendar_limits(cohorts: np.ndarray, lo: np.ndarray, hi: np.ndarray, freq: Freq, until: int):
+    """(observed, complete) masks of calendar cells: cohort x periods lo..hi."""
+    code_lo = cohorts[:, None] + lo[None, :]
+    code_hi_next = cohorts[:, None] + hi[None, :] + 1
+    span = np.arange(int(code_lo.min()), int(code_hi_next.max()) + 1)
+    starts = period_starts(span, freq).asi8
+    observed = starts[code_lo - span[0]] < until
+    complete = starts[code_hi_next - span[0]] <= until
+    return observed, complete
+
+
+def _revenue_rates(counts: np.ndarray, gross_sum: np.ndarray, observed: np.ndarray, stacklevel: int):
+    """Net and gross revenue retention against each cohort's period-0 revenue."""
+    base = counts[:, 0].copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rates = counts / np.where(base > 0, base, np.nan)[:, None]
+        gross = np.where(observed, gross_sum, np.nan) / np.where(base > 0, base, np.nan)[:, None]
+    if np.any(base <= 0):
+        warnings.warn(f"{int(np.sum(base <= 0))} cohorts had no revenue in period 0: their "
+                      "revenue retention is NaN.", RetentionWarning, stacklevel=stacklevel)
+    return rates, gross, base
 
 
 # ---------------------------------------------------------------------------------------
@@ -519,8 +545,13 @@ def cohort_table(
 
     Parameters
     ----------
-    events : DataFrame
-        One row per event (purchase, visit, login).
+    events : DataFrame, path, DuckDB relation, Polars or PySpark DataFrame
+        One row per event (purchase, visit, login). Besides a pandas DataFrame: a path or
+        glob to Parquet/CSV files (read by DuckDB), a DuckDB relation, a Polars
+        DataFrame/LazyFrame or a PySpark DataFrame; the reduction then runs in that engine
+        and gives the same table (see :mod:`retention_kit.engines`). On those inputs only
+        calendar periods, ``mode`` "on"/"on or after", both metrics, ``first_cohort`` and
+        ``as_of`` are available; the other options raise :class:`ParameterError`.
     freq : {"D", "W", "M", "Q", "Y"} or a name such as "month"
         Cohort and period length. Weeks are ISO weeks, Monday to Sunday.
     customer_col, time_col : str
@@ -605,6 +636,15 @@ def cohort_table(
     if metric == "revenue" and mode != "on":
         raise ParameterError("Revenue retention compares each period's revenue with period 0: "
                              "use mode='on' with metric='revenue'.")
+    if not is_pandas(events):
+        for option, value, default in (("periods", periods, "calendar"), ("brackets", brackets, None),
+                                       ("active_if", active_if, None), ("acquired_if", acquired_if, None),
+                                       ("cohort_col", cohort_col, None), ("breakdown", breakdown, None)):
+            if value is not None and value != default:
+                unsupported("cohort_table", option, value, _ENGINE_SCOPE)
+        return _cohort_table_engine(events, freq, customer_col=customer_col, time_col=time_col, mode=mode,
+                                    metric=metric, amount_col=amount_col, first_cohort=first_cohort,
+                                    as_of=as_of)
     if isinstance(events, pd.DataFrame) and breakdown is not None and breakdown in (customer_col, time_col):
         raise ParameterError(f"breakdown={breakdown!r} is the customer or time column; name a "
                              "column such as channel or country.")
@@ -804,12 +844,7 @@ def cohort_table(
         lo = np.arange(n_cols) if bracket_list is None else np.array([b[0] for b in bracket_list])
         hi = lo if bracket_list is None else np.array([b[1] for b in bracket_list])
         if periods == "calendar":
-            code_lo = cohorts[:, None] + lo[None, :]
-            code_hi_next = cohorts[:, None] + hi[None, :] + 1
-            span = np.arange(int(code_lo.min()), int(code_hi_next.max()) + 1)
-            starts = period_starts(span, freq).asi8
-            observed = starts[code_lo - span[0]] < until
-            complete = starts[code_hi_next - span[0]] <= until
+            observed, complete = _calendar_limits(cohorts, lo, hi, freq, until)
         else:
             t0s = member_t0[m_sel]
             earliest = np.full(n_rows, np.iinfo(np.int64).max)
@@ -838,13 +873,7 @@ def cohort_table(
             capped = np.minimum(rv, base_of[rc])
             gross_sum = np.bincount(rrow[ok] * n_cols + ro[ok], weights=capped[ok],
                                     minlength=n_rows * n_cols).reshape(n_rows, n_cols)
-            base = counts[:, 0].copy()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rates = counts / np.where(base > 0, base, np.nan)[:, None]
-                gross = np.where(observed, gross_sum, np.nan) / np.where(base > 0, base, np.nan)[:, None]
-            if np.any(base <= 0):
-                warnings.warn(f"{int(np.sum(base <= 0))} cohorts had no revenue in period 0: their "
-                              "revenue retention is NaN.", RetentionWarning, stacklevel=3)
+            rates, gross, base = _revenue_rates(counts, gross_sum, observed, stacklevel=4)
         else:
             rates = counts / sizes[:, None]
         return cohorts, sizes, counts, rates, partial, gross, base
@@ -889,6 +918,78 @@ def cohort_table(
             data_quality=report, gross_rates=stack("gross_rates"),
             base_revenue=stack("base_revenue"), breakdown=breakdown, groups=subs)
     if cohort_col is None and first_cohort == "warn" and np.any(member_cohort == data_first_period):
+        table.notes.append(f"The first cohort ({period_labels([data_first_period], freq)[0]}) may "
+                           "include customers acquired before the data began (left-censoring).")
+    return table
+
+
+def _cohort_table_engine(events, freq: Freq, *, customer_col, time_col, mode, metric, amount_col,
+                         first_cohort, as_of) -> CohortTable:
+    """cohort_table on files, DuckDB, Polars or Spark: the engine returns the cells
+    (cohort, period, customers[, revenue, gross]); the rest is the pandas path's arithmetic."""
+    log = open_events(events, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
+                      as_of=as_of)
+    report, until = log.report, log.observed_until.value
+    revenue = metric == "revenue"
+    cells = log.cohort_cells(freq.code, mode=mode, revenue=revenue)
+    if mode == "on":
+        sizes_of = cells[cells["period"] == 0].groupby("cohort")["customers"].sum()
+    else:
+        sizes_of = cells.groupby("cohort")["customers"].sum()
+    report.customers = int(sizes_of.sum())
+    data_first_period = int(_event_periods(np.array([log.first_time.value]), freq)[0])
+    n_first = int(sizes_of.get(data_first_period, 0))
+    if n_first:
+        first_label = period_labels([data_first_period], freq)[0]
+        if first_cohort == "exclude":
+            report.add(f"cohort {first_label}", n_first, "dropped",
+                       "first period of the data: mixes new and pre-existing customers")
+            cells = cells[cells["cohort"] != data_first_period]
+            sizes_of = sizes_of.drop(data_first_period)
+        elif first_cohort == "warn":
+            warnings.warn(
+                f"The {first_label} cohort ({n_first:,} customers) starts in the data's first "
+                f"{freq.name}: it mixes new customers with customers who were active before the "
+                "data began. Pass first_cohort='exclude' to drop it, or first_cohort='keep' if "
+                "the data start with every customer's first activity.",
+                LeftCensoringWarning, stacklevel=3)
+    if len(sizes_of) == 0:
+        raise DataError("No customer is left in any cohort (check first_cohort and as_of).")
+
+    cohorts = sizes_of.index.to_numpy(np.int64)
+    sizes = sizes_of.to_numpy().astype(float)
+    last_period = int(_event_periods(np.array([until - 1]), freq)[0])
+    n_rows, n_cols = len(cohorts), last_period - int(cohorts.min()) + 1
+    row = np.searchsorted(cohorts, cells["cohort"].to_numpy())
+    cell = row * n_cols + cells["period"].to_numpy()
+
+    def matrix(values):
+        return np.bincount(cell, weights=values, minlength=n_rows * n_cols).reshape(n_rows, n_cols)
+
+    counts = matrix(cells["customers"].to_numpy(float))
+    if mode == "on or after":  # cells hold each customer's last active period
+        counts = counts[:, ::-1].cumsum(axis=1)[:, ::-1]
+    lo = np.arange(n_cols)
+    observed, complete = _calendar_limits(cohorts, lo, lo, freq, until)
+    gross = base = None
+    if revenue:
+        counts = matrix(cells["revenue"].to_numpy(float))
+        counts[~observed] = np.nan
+        rates, gross, base = _revenue_rates(counts, matrix(cells["gross"].to_numpy(float)), observed,
+                                            stacklevel=4)
+    else:
+        counts[~observed] = np.nan
+        rates = counts / sizes[:, None]
+    index = pd.Index(period_labels(cohorts, freq), name="cohort")
+    cols = pd.Index(list(range(n_cols)), name="period")
+    frame_of = lambda a: pd.DataFrame(a, index=index, columns=cols)  # noqa: E731
+    table = CohortTable(
+        sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
+        counts=frame_of(counts), rates=frame_of(rates), partial=frame_of(observed & ~complete),
+        freq=freq, periods="calendar", mode=mode, metric=metric, as_of=log.as_of, data_quality=report,
+        gross_rates=frame_of(gross) if gross is not None else None,
+        base_revenue=pd.Series(base, index=index, name="revenue") if base is not None else None)
+    if first_cohort == "warn" and n_first:
         table.notes.append(f"The first cohort ({period_labels([data_first_period], freq)[0]}) may "
                            "include customers acquired before the data began (left-censoring).")
     return table

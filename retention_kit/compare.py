@@ -1126,8 +1126,12 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
         time, where the customer's clock starts). Activity before it is ignored; assigned
         customers who never came back count (lifetime 0); customers assigned after
         ``as_of`` are left out with a :class:`DataQualityWarning`.
-    events : DataFrame
+    events : DataFrame, path, DuckDB relation, Polars or PySpark DataFrame
         The activity log (``customer_col``, ``time_col``). Not needed when ``lifetimes`` is given.
+        Files (read by DuckDB), DuckDB, Polars and Spark inputs compute each assigned
+        customer's first and last activity after assignment in their engine (through
+        ``customer_lifetimes``); the comparison itself then runs in pandas, with the same
+        result (see :mod:`retention_kit.engines`).
     horizon : int, str or Timedelta
         H, days as a number or a string such as ``"30D"`` or ``"8W"``.
     control : str

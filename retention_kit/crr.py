@@ -38,6 +38,7 @@ from .errors import DataError, ParameterError
 from .periods import Freq, parse_duration, parse_freq, period_codes, period_labels, period_starts
 from .plotting import get_axes, label, percent_axis
 from .results import DataQualityReport, render_html
+from .engines import is_pandas, open_events, unsupported
 from .validation import _to_datetime, observed_until, prepare_events, require_columns, resolve_as_of
 
 __all__ = ["crr", "crr_table", "CRRTable"]
@@ -264,9 +265,12 @@ def crr_table(
 
     Parameters
     ----------
-    data : DataFrame
+    data : DataFrame, path, DuckDB relation, Polars or PySpark DataFrame
         A transaction log (one row per purchase) or a subscription table (one row per
-        subscription, with start and end; a missing end means still active).
+        subscription, with start and end; a missing end means still active). Transaction
+        logs may also be files (read by DuckDB), DuckDB relations, Polars or Spark
+        DataFrames: the counts are then made in that engine, with the default
+        ``activity_window`` (see :mod:`retention_kit.engines`).
     freq : {"W", "M", "Q", "Y"} or a name such as "month"
         Calendar period.
     kind : {"transactions", "subscriptions"}
@@ -315,7 +319,19 @@ def crr_table(
     window = None if activity_window is None else parse_duration(activity_window, name="activity_window")
     notes: list[str] = []
 
-    if kind == "transactions":
+    engine = None
+    if not is_pandas(data):
+        scope = "transaction logs with the default activity window (the calendar period), as_of and amount_col"
+        if kind != "transactions":
+            unsupported("crr_table", "kind", kind, scope)
+        if window is not None:
+            unsupported("crr_table", "activity_window", activity_window, scope)
+        engine = open_events(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
+                             as_of=as_of)
+        report, as_of_ts = engine.report, engine.as_of
+        first_time = np.array([engine.first_time.to_datetime64()], dtype="datetime64[ns]")
+        intervals = None
+    elif kind == "transactions":
         log = prepare_events(data, customer_col=customer_col, time_col=time_col,
                              amount_col=amount_col, as_of=as_of)
         frame, report, as_of_ts = log.frame, log.report, log.as_of
@@ -333,7 +349,6 @@ def crr_table(
         first_time = pd.Series(frame["start"].to_numpy()).groupby(cust_code).min().to_numpy()
         intervals = (frame["start"].to_numpy(), frame["end"].to_numpy())
 
-    n_customers = len(customers)
     first_code = int(period_codes(first_time.min().reshape(1), f)[0])
     last_code = int(period_codes(np.array([as_of_ts], dtype="datetime64[ns]"), f)[0])
     codes = np.arange(first_code, last_code + 2)  # boundaries: one past the last period
@@ -351,8 +366,13 @@ def crr_table(
                      f"on the as-of date ({as_of_ts:%Y-%m-%d}) and is left out.")
     boundaries = boundaries[: n_periods + 1]
 
-    active = np.zeros((n_periods + 1, n_customers), dtype=bool)
-    if intervals is None:
+    if engine is not None:
+        counts, metrics = _engine_counts(engine, f, int(codes[0]), n_periods, amount_col is not None)
+    else:
+        active = np.zeros((n_periods + 1, len(customers)), dtype=bool)
+    if engine is not None:
+        pass  # the engine made the counts
+    elif intervals is None:
         order = np.argsort(times, kind="stable")
         t_sorted, c_sorted = times[order], cust_code[order]
         starts = _window_starts(boundaries, window)
@@ -368,8 +388,9 @@ def crr_table(
             alive = (start < b) & (np.isnat(end) | (end > b))
             active[j, cust_code[alive]] = True
 
-    first_period = np.searchsorted(boundaries.values, first_time, side="right") - 1
-    counts = _decompose(active, first_period, n_periods)
+    if engine is None:
+        first_period = np.searchsorted(boundaries.values, first_time, side="right") - 1
+        counts = _decompose(active, first_period, n_periods)
     table = pd.DataFrame(counts, index=pd.Index(period_labels(codes[:n_periods], f), name="period"))
     table.insert(0, "period_end", boundaries[1:])
     table.insert(0, "period_start", boundaries[:-1])
@@ -379,7 +400,10 @@ def crr_table(
     table["cohort_retention"] = table["retained"] / s
     table["churn_rate"] = table["lost"] / s
 
-    if intervals is None:
+    if engine is not None:
+        for name, values in metrics.items():
+            table[name] = values
+    elif intervals is None:
         _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, amount_col is not None)
 
     if table["start"].iloc[0] == 0:
@@ -392,6 +416,30 @@ def crr_table(
                      "(retained / S) is the share of the starting customers kept.")
     return CRRTable(table=table, freq=f, kind=kind, activity_window=window, as_of=as_of_ts,
                     notes=notes, data_quality=report)
+
+
+def _engine_counts(log, f: Freq, first_code: int, n_periods: int, with_revenue: bool):
+    """The decomposition and purchase metrics from an engine's per-period counts. With the
+    default window a customer at the start of period k bought in period k - 1 and one at
+    its end bought in k, so: start = buyers of k - 1, end = buyers of k, retained = buyers
+    of both, new_lost = 0 (a new customer bought in k) and reactivated = end - retained - new."""
+    per = log.crr_counts(f.code, revenue=with_revenue)
+    log.report.customers = int(per["new"].sum())
+    per = per.reindex(range(first_code, first_code + n_periods))
+    column = lambda name: per[name].fillna(0).to_numpy(float)  # noqa: E731
+    buyers, retained, new = (column(c).astype(np.int64) for c in ("buyers", "retained", "new"))
+    counts = {"start": np.r_[0, buyers[:-1]].astype(np.int64), "new": new, "end": buyers, "retained": retained,
+              "new_lost": np.zeros(n_periods, np.int64), "reactivated": buyers - retained - new}
+    metrics = {"buyers": buyers,
+               "repeat_purchase_rate": column("repeaters").astype(np.int64) / np.where(buyers > 0, buyers, np.nan)}
+    if with_revenue:
+        revenue = column("revenue")
+        before = np.r_[0.0, revenue[:-1]]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            nrr = np.where(before > 0, column("kept_revenue") / before, np.nan)
+            grr = np.where(before > 0, column("kept_capped") / before, np.nan)
+        metrics.update(revenue=revenue, net_revenue_retention=nrr, gross_revenue_retention=grr)
+    return counts, metrics
 
 
 def _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, with_revenue):

@@ -1,0 +1,283 @@
+"""Run the heavy reductions where the data is: DuckDB, Polars or Spark.
+
+The analyses (``cohort_table``, ``crr_table``, ``customer_lifetimes``,
+``survival_table``, ``compare_retention``) accept, besides a pandas DataFrame:
+
+* a path, a glob or a list of paths to Parquet or CSV files (read by DuckDB, embedded, for
+  data larger than memory; a directory means its Parquet files);
+* a DuckDB relation;
+* a Polars DataFrame or LazyFrame (run by Polars' own lazy SQL engine);
+* a PySpark DataFrame (the same SQL runs on a cluster).
+
+Each reduction -- validation counts, distinct (customer, period) activity, first and last
+activity per customer, revenue per (customer, period), the (duration, churned, count)
+survival table, per-period CRR counts -- is written once, as SQL (``_sql.py``), with the
+few expressions that differ per engine in a :class:`~._sql.Dialect`. Only small aggregates
+come back to pandas; the analysis modules turn them into the same result objects as the
+pandas path. Period codes are those of :mod:`retention_kit.periods`, built from year,
+month and day numbers on every engine.
+
+Time zones: time-zone-aware times are read as UTC wall time on DuckDB and Polars and in
+the session time zone on Spark (the pandas path uses the data's own zone); convert them
+first if calendar periods should follow another zone. Engines keep microseconds, pandas
+nanoseconds.
+
+Examples
+--------
+>>> import pandas as pd
+>>> engine_of(pd.DataFrame()), engine_of("events/*.parquet")
+('pandas', 'duckdb')
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, ParameterError
+from ..results import DataQualityReport
+from ..validation import observed_until, resolve_as_of
+from . import _sql
+
+__all__ = ["engine_of", "is_pandas", "open_events", "EngineLog", "starts_table", "unsupported"]
+
+
+def engine_of(data) -> str:
+    """Which engine runs the reductions for ``data``: "pandas", "duckdb", "polars" or "spark".
+
+    Raises :class:`DataError` for anything else, listing what is accepted.
+    """
+    if isinstance(data, pd.DataFrame):
+        return "pandas"
+    if isinstance(data, (str, os.PathLike)) or (
+            isinstance(data, (list, tuple)) and data and all(isinstance(p, (str, os.PathLike)) for p in data)):
+        return "duckdb"
+    module = type(data).__module__ or ""
+    if module.startswith("duckdb") and hasattr(data, "query"):
+        return "duckdb"
+    if module.startswith("polars") and type(data).__name__ in ("DataFrame", "LazyFrame"):
+        return "polars"
+    if module.startswith("pyspark") and type(data).__name__ == "DataFrame":
+        return "spark"
+    raise DataError(
+        f"events must be a pandas DataFrame, a path or glob to Parquet/CSV files, a DuckDB relation, "
+        f"a Polars DataFrame/LazyFrame or a PySpark DataFrame; got {type(data).__name__}.")
+
+
+def is_pandas(data) -> bool:
+    """True for a pandas DataFrame (the in-memory path), False for the engines' inputs."""
+    return isinstance(data, pd.DataFrame)
+
+
+def unsupported(function: str, option: str, value, supported: str):
+    """Raise the ParameterError of an option the engines do not run."""
+    raise ParameterError(
+        f"{function}: {option}={value!r} runs on pandas DataFrames only; on files, DuckDB, Polars "
+        f"and Spark inputs {function} supports {supported}. Load the rows you need into pandas "
+        "(e.g. a filtered or sampled extract) for this option.")
+
+
+def _source(data):
+    kind = engine_of(data)
+    if kind == "duckdb":
+        from ._duckdb import DuckDBSource
+
+        return DuckDBSource(data)
+    if kind == "polars":
+        from ._polars import PolarsSource
+
+        return PolarsSource(data)
+    if kind == "spark":
+        from ._spark import SparkSource
+
+        return SparkSource(data)
+    raise AssertionError(kind)
+
+
+def _int(value) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)
+
+
+@dataclass
+class EngineLog:
+    """A validated event log that stays in its engine: the canonical column expressions,
+    the as-of cut and the data-quality report (the engines' counterpart of
+    :class:`retention_kit.validation.EventLog`)."""
+
+    source: object
+    base: str  # SELECT list: cust, t, amount, k0, k1, ...
+    cut: str  # WHERE condition keeping the rows up to the as-of date ("" for all)
+    as_of: pd.Timestamp
+    first_time: pd.Timestamp
+    report: DataQualityReport
+    n_keep: int = 0
+    tz: str | None = None
+
+    @property
+    def engine(self) -> str:
+        return self.source.dialect.name
+
+    @property
+    def observed_until(self) -> pd.Timestamp:
+        return observed_until(self.as_of)
+
+    def run(self, sql: str, starts: pd.DataFrame | None = None) -> pd.DataFrame:
+        return self.source.run(sql, starts)
+
+    # -- reductions ----------------------------------------------------------------------
+
+    def cohort_cells(self, code: str, *, mode: str, revenue: bool) -> pd.DataFrame:
+        """Calendar cohort cells (see :func:`._sql.cohort_query`), int64 codes."""
+        d = self.source.dialect
+        out = self.run(_sql.cohort_query(d, self.base, self.cut, code, mode=mode, revenue=revenue))
+        for col in ("cohort", "period", "customers"):
+            out[col] = out[col].astype(np.int64)
+        return out
+
+    def activity(self, starts: pd.DataFrame | None = None) -> pd.DataFrame:
+        """First and last activity (microseconds) per customer, with carried columns."""
+        d = self.source.dialect
+        return self.run(_sql.activity_query(d, self.base, self.cut, self.n_keep, starts is not None), starts)
+
+    def start_checks(self, starts: pd.DataFrame) -> dict:
+        d = self.source.dialect
+        row = self.run(_sql.start_checks_query(d, self.base, self.cut), starts).iloc[0]
+        return {k: row[k] for k in row.index}
+
+    def lifetime_counts(self, *, churn_after: pd.Timedelta, censor_time: pd.Timestamp, unit: str | None,
+                        starts: pd.DataFrame | None = None) -> pd.DataFrame:
+        """The (k..., span, churned, n, k_n...) survival table (see :func:`._sql.lifetime_query`)."""
+        d = self.source.dialect
+        sql = _sql.lifetime_query(d, self.base, self.cut, self.n_keep, starts is not None,
+                                  as_of_us=_us(self.as_of), churn_us=_us_delta(churn_after),
+                                  censor_us=_us(censor_time), unit=unit)
+        return self.run(sql, starts)
+
+    def crr_counts(self, code: str, *, revenue: bool) -> pd.DataFrame:
+        d = self.source.dialect
+        out = self.run(_sql.crr_query(d, self.base, self.cut, code, revenue=revenue))
+        return out.set_index(out["p"].astype(np.int64)).drop(columns="p").sort_index()
+
+
+def _us(ts: pd.Timestamp) -> int:
+    return int(pd.Timestamp(ts).value // 1000)
+
+
+def _us_delta(td: pd.Timedelta) -> int:
+    return int(pd.Timedelta(td).value // 1000)
+
+
+def starts_table(starts: pd.Series) -> pd.DataFrame:
+    """Customer starts (a Series of naive timestamps indexed by id) as the table the
+    engines join: cust, start_us."""
+    return pd.DataFrame({"cust": starts.index.to_numpy(),
+                         "start_us": starts.to_numpy("datetime64[us]").view(np.int64)})
+
+
+def _missing_column(source, arg: str, col: str, what: str):
+    available = [str(c) for c in source.columns]
+    close = difflib.get_close_matches(str(col), available, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]!r}? Pass {arg}={close[0]!r}." if close else (
+        f" Pass {arg}='<your column>' to name the column that holds it.")
+    raise DataError(f"Column {col!r} ({arg}) not found in {what} ({source.label}); it has "
+                    f"{len(available)} columns: {available[:12]}{' ...' if len(available) > 12 else ''}.{hint}")
+
+
+def open_events(data, *, customer_col: str = "customer_id", time_col: str = "date",
+                amount_col: str | None = None, keep_cols=(), as_of=None, what: str = "events") -> EngineLog:
+    """Validate an event log in its engine (the counterpart of ``prepare_events``).
+
+    Checks that the columns exist, counts missing ids and dates, unreadable dates and
+    missing or negative amounts in one pass, and resolves the as-of date (default: the last
+    event time), all engine-side. Raises :class:`DataError` as ``prepare_events`` does.
+    """
+    source = _source(data)
+    keep_cols = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c]
+    wanted = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col}
+    wanted.update({f"column {c!r}": c for c in keep_cols})
+    for arg, col in wanted.items():
+        if col is not None and col not in source.columns:
+            _missing_column(source, arg, col, what)
+    d = source.dialect
+    time_kind = source.kind(time_col)
+    if time_kind == "number":
+        raise DataError(
+            f"Column {time_col!r} holds numbers, not dates. If they are YYYYMMDD or Unix seconds, "
+            "convert them to timestamps in the engine first (e.g. DuckDB strptime(...) or "
+            "to_timestamp(...), Polars pl.from_epoch(...), Spark timestamp_seconds(...)).")
+    if time_kind not in ("timestamp", "timestamptz", "date", "string"):
+        raise DataError(f"Column {time_col!r} has type {time_kind}, not dates. Cast it to a timestamp first.")
+    if amount_col is not None and source.kind(amount_col) != "number":
+        raise DataError(
+            f"Column {amount_col!r} is {source.kind(amount_col)}, not numbers. Cast it to a number in "
+            "the engine first (strip currency signs and thousands separators).")
+    base = [f"{d.q(customer_col)} AS cust", f"{source.time_expr(time_col)} AS t"]
+    if amount_col is not None:
+        base.append(f"CAST({d.q(amount_col)} AS DOUBLE) AS amount")
+    base += [f"{d.q(c)} AS k{i}" for i, c in enumerate(keep_cols)]
+    base = ", ".join(base)
+
+    as_of_ts = None if as_of is None else resolve_as_of(as_of, pd.NaT)
+    whole_day = as_of_ts is not None and as_of_ts == as_of_ts.normalize()
+    cutoff = None if as_of_ts is None else (observed_until(as_of_ts) if whole_day else as_of_ts)
+    stats = source.run(_sql.stats_query(d, base, d.q(time_col), amount=amount_col is not None,
+                                        cutoff_us=None if cutoff is None else _us(cutoff),
+                                        whole_day=whole_day)).iloc[0]
+    n_rows = _int(stats["n_rows"])
+    if n_rows == 0:
+        raise DataError(f"The event log is empty (0 rows in {source.label}): there is nothing to "
+                        "analyse. Check the path and any filter applied before this call.")
+    report = DataQualityReport(rows_in=n_rows)
+    if _int(stats["null_ids"]):
+        raise DataError(
+            f"Column {customer_col!r} is empty in {_int(stats['null_ids']):,} of {n_rows:,} rows. Events "
+            "without a customer cannot be attributed: filter them out in the engine (WHERE "
+            f"{customer_col} IS NOT NULL) or fill the ids.")
+    if _int(stats["null_dates"]):
+        raise DataError(
+            f"Column {time_col!r} has {_int(stats['null_dates']):,} missing dates out of {n_rows:,} rows. "
+            f"Filter them out (WHERE {time_col} IS NOT NULL) or fill them before the analysis.")
+    if _int(stats["bad_dates"]):
+        raise DataError(
+            f"Column {time_col!r}: {_int(stats['bad_dates']):,} of {n_rows:,} values could not be read as "
+            "dates. Fix or drop those rows, or parse the column to a timestamp in the engine.")
+    if time_kind == "string":
+        report.add(time_col, n_rows, "converted", "text parsed as dates")
+    elif time_kind == "timestamptz":
+        zone = "the session time zone" if d.name == "spark" else "UTC"
+        report.add(time_col, n_rows, "converted", f"time-zone-aware: periods use wall time in {zone}")
+    if amount_col is not None:
+        if _int(stats["null_amounts"]):
+            raise DataError(f"Column {amount_col!r} is missing in {_int(stats['null_amounts']):,} rows. "
+                            "Fill them (0 if nothing was paid) or drop those rows.")
+        if _int(stats["negative_amounts"]):
+            raise DataError(
+                f"Column {amount_col!r} has {_int(stats['negative_amounts']):,} negative values (refunds or "
+                "returns?). Revenue retention needs purchases only: remove refund rows, or net them "
+                "against their purchase, before the analysis.")
+        report.add(amount_col, _int(stats["zero_amounts"]), "kept", "amount is 0 (free or promotional)")
+
+    first = pd.Timestamp(_int(stats["first_us"]), unit="us")
+    last = pd.Timestamp(_int(stats["last_us"]), unit="us")
+    cut = ""
+    rows_used = n_rows
+    if as_of_ts is None:
+        as_of_ts = last
+    else:
+        resolve_as_of(as_of, last, first)  # raises when as_of is before the first event
+        after = _int(stats["after_as_of"])
+        us = d.epoch_us("t")
+        cut = f"{us} < {_us(cutoff)}" if whole_day else f"{us} <= {_us(cutoff)}"
+        if after:
+            rows_used -= after
+            report.add(time_col, after, "dropped", f"after the as-of date {as_of_ts:%Y-%m-%d %H:%M}")
+        if whole_day and pd.notna(stats["last_kept_us"]):
+            as_of_ts = max(as_of_ts, pd.Timestamp(_int(stats["last_kept_us"]), unit="us"))
+    report.rows_used = rows_used
+    report.first_time, report.last_time, report.as_of = first, min(last, as_of_ts), as_of_ts
+    return EngineLog(source=source, base=base, cut=cut, as_of=as_of_ts, first_time=first, report=report,
+                     n_keep=len(keep_cols))

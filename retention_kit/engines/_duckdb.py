@@ -1,0 +1,120 @@
+"""DuckDB: Parquet/CSV files (paths or globs) and DuckDB relations."""
+
+from __future__ import annotations
+
+import glob
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataError
+from . import _sql
+
+_PARQUET = (".parquet", ".parq", ".pq")
+_CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
+
+
+def _require():
+    try:
+        import duckdb
+    except ImportError:  # pragma: no cover - duckdb is a test dependency
+        raise DataError("Reading files needs DuckDB: pip install duckdb (or load the data with "
+                        "pandas.read_parquet / read_csv and pass the DataFrame).") from None
+    return duckdb
+
+
+def _file_kind(paths: list[str]) -> str:
+    kinds = set()
+    for p in paths:
+        low = p.lower()
+        if low.endswith(_PARQUET):
+            kinds.add("parquet")
+        elif low.endswith(_CSV):
+            kinds.add("csv")
+        else:
+            raise DataError(f"{p!r}: not a Parquet (.parquet) or CSV (.csv, .tsv) file name. Name the "
+                            "files by their format, or read them yourself and pass a DataFrame.")
+    if len(kinds) > 1:
+        raise DataError(f"The paths mix Parquet and CSV files ({paths[:3]}...): pass one format at a time.")
+    return kinds.pop()
+
+
+def _expand(data) -> tuple[list[str], str]:
+    """The paths (a directory means its Parquet files) and their format."""
+    items = list(data) if isinstance(data, (list, tuple)) else [data]
+    out, named = [], []
+    for item in items:
+        p = os.fspath(item)
+        named.append(p + ".parquet" if Path(p).is_dir() else p)
+        if "://" not in p:  # local: check now, with an error that says which path
+            if Path(p).is_dir():
+                p = str(Path(p) / "**" / "*.parquet")
+            if not glob.glob(p, recursive=True):
+                raise DataError(f"No file matches {p!r} (working directory {os.getcwd()!r}). Check the "
+                                "path or the glob pattern, e.g. 'events/*.parquet'.")
+        out.append(p)
+    if not out:
+        raise DataError("The list of paths is empty: give at least one Parquet or CSV file.")
+    return out, _file_kind(named)
+
+
+class DuckDBSource:
+    """Events in files read by DuckDB, or in a DuckDB relation."""
+
+    dialect = _sql.DUCKDB
+
+    def __init__(self, data):
+        duckdb = _require()
+        self.own = not hasattr(data, "query")
+        if self.own:
+            paths, kind = _expand(data)
+            self.con = duckdb.connect()
+            # Results are aggregated, so row order never matters: let DuckDB stream.
+            self.con.execute("SET preserve_insertion_order = false")
+            self.label = f"{kind} file{'s' if len(paths) > 1 or '*' in paths[0] else ''} {paths[0]!r}" \
+                         + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
+            self.relation = (self.con.read_parquet(paths) if kind == "parquet"
+                             else self.con.read_csv(paths))
+        else:
+            self.relation, self.label = data, "DuckDB relation"
+        self.columns = list(self.relation.columns)
+        self._types = dict(zip(self.columns, (str(t).upper() for t in self.relation.types)))
+
+    def kind(self, col: str) -> str:
+        t = self._types[col]
+        if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
+            return "timestamptz"
+        if t.startswith("TIMESTAMP") or t == "DATETIME":
+            return "timestamp"
+        if t == "DATE":
+            return "date"
+        if t in ("VARCHAR", "STRING", "TEXT"):
+            return "string"
+        if t.startswith(("DECIMAL", "NUMERIC")) or t in (
+                "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE", "REAL"):
+            return "number"
+        return t.lower()
+
+    def time_expr(self, col: str) -> str:
+        c, kind = self.dialect.q(col), self.kind(col)
+        if kind == "timestamptz":
+            return f"timezone('UTC', {c})"
+        if kind == "string":
+            return f"TRY_CAST({c} AS TIMESTAMP)"
+        return f"CAST({c} AS TIMESTAMP)"
+
+    def run(self, sql: str, starts: pd.DataFrame | None = None) -> pd.DataFrame:
+        if self.own:
+            if starts is not None:
+                self.con.register(_sql.STARTS, starts)
+            try:
+                return self.relation.query(_sql.EVENTS, sql).df()
+            finally:
+                if starts is not None:
+                    self.con.unregister(_sql.STARTS)
+        # A caller's relation lives in its own connection: DuckDB finds the starts table
+        # by its Python name (a replacement scan).
+        rk_starts = starts  # noqa: F841
+        return self.relation.query(_sql.EVENTS, sql).df()

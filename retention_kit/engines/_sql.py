@@ -1,0 +1,203 @@
+"""The reductions, written once as SQL, and the few expressions that differ per engine.
+
+Every query reads one table, ``rk_events``, whose columns are the caller's, and returns a
+small pandas frame. Times travel as integer microseconds since the epoch, so no engine's
+timestamp conversion stands between the SQL and the kit's own period arithmetic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Dialect", "DUCKDB", "POLARS", "SPARK"]
+
+EVENTS = "rk_events"
+STARTS = "rk_starts"
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """What differs between DuckDB, Polars and Spark SQL for our queries."""
+
+    name: str
+    quote: str  # identifier quote character
+    epoch_us_template: str  # microseconds since 1970-01-01 of a timestamp {x}
+    epoch_day_template: str  # days since 1970-01-01 of a timestamp {x}
+    from_us_template: str  # timestamp from microseconds {x}
+
+    def q(self, name: str) -> str:
+        """A quoted identifier (column names may hold spaces or capitals)."""
+        return self.quote + str(name).replace(self.quote, self.quote * 2) + self.quote
+
+    def epoch_us(self, x: str) -> str:
+        return self.epoch_us_template.format(x=x)
+
+    def from_us(self, x: str) -> str:
+        return self.from_us_template.format(x=x)
+
+    def period(self, t: str, code: str) -> str:
+        """The integer period code of :func:`retention_kit.periods.period_codes` from year,
+        month and day numbers (EXTRACT gives small ints on some engines: cast first)."""
+        if code in ("D", "W"):
+            days = self.epoch_day_template.format(x=t)
+            return days if code == "D" else f"CAST(FLOOR(({days} + 3) / 7.0) AS BIGINT)"
+        year = f"(CAST(EXTRACT(YEAR FROM {t}) AS BIGINT) - 1970)"
+        if code == "Y":
+            return year
+        months = f"({year} * 12 + CAST(EXTRACT(MONTH FROM {t}) AS BIGINT) - 1)"
+        return months if code == "M" else f"CAST(FLOOR({months} / 3.0) AS BIGINT)"
+
+
+DUCKDB = Dialect("duckdb", '"', "epoch_us({x})",
+                 "CAST(CAST({x} AS DATE) - DATE '1970-01-01' AS BIGINT)", "make_timestamp({x})")
+POLARS = Dialect("polars", '"', "CAST({x} AS BIGINT)", "CAST(CAST({x} AS DATE) AS BIGINT)",
+                 "CAST({x} AS TIMESTAMP)")
+SPARK = Dialect("spark", "`", "unix_micros({x})", "CAST(unix_date(CAST({x} AS DATE)) AS BIGINT)",
+                "timestamp_micros({x})")
+
+
+def count_if(condition: str) -> str:
+    """COUNT_IF written portably."""
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"
+
+
+# --------------------------------------------------------------------------------------
+# Queries. ``base`` is the SELECT list that renames the caller's columns to cust, t
+# (a timestamp), amount and k0, k1, ... (carried columns); ``cut`` keeps the rows up to
+# the as-of date.
+
+
+def stats_query(d: Dialect, base: str, raw_time: str, *, amount: bool, cutoff_us: int | None,
+                whole_day: bool) -> str:
+    """One pass of validation counts: rows, missing ids/dates, unreadable dates, amounts,
+    first/last time, and what the as-of date drops."""
+    us = d.epoch_us("t")
+    parts = [
+        "COUNT(*) AS n_rows",
+        f"{count_if('cust IS NULL')} AS null_ids",
+        f"{count_if('t_raw IS NULL')} AS null_dates",
+        f"{count_if('t_raw IS NOT NULL AND t IS NULL')} AS bad_dates",
+        f"{d.epoch_us('MIN(t)')} AS first_us",
+        f"{d.epoch_us('MAX(t)')} AS last_us",
+    ]
+    if amount:
+        parts += [f"{count_if('amount IS NULL')} AS null_amounts",
+                  f"{count_if('amount < 0')} AS negative_amounts",
+                  f"{count_if('amount = 0')} AS zero_amounts"]
+    if cutoff_us is not None:
+        after = f"{us} >= {cutoff_us}" if whole_day else f"{us} > {cutoff_us}"
+        parts += [f"{count_if(after)} AS after_as_of",
+                  f"MAX(CASE WHEN NOT ({after}) THEN {us} END) AS last_kept_us"]
+    return (f"WITH raw AS (SELECT {base}, {raw_time} AS t_raw FROM {EVENTS}) "
+            f"SELECT {', '.join(parts)} FROM raw")
+
+
+def _events(base: str, cut: str) -> str:
+    if not cut:
+        return f"ev AS (SELECT {base} FROM {EVENTS})"
+    return f"ev_all AS (SELECT {base} FROM {EVENTS}), ev AS (SELECT * FROM ev_all WHERE {cut})"
+
+
+def cohort_query(d: Dialect, base: str, cut: str, code: str, *, mode: str, revenue: bool) -> str:
+    """Cells of the calendar cohort table.
+
+    mode "on": (cohort, period, customers[, revenue, gross]) from distinct (customer,
+    period) pairs and each customer's first period; gross caps each customer's revenue
+    in a period at their period-0 revenue. mode "on or after": (cohort, period =
+    last active period - cohort, customers), which the caller turns into counts with a
+    reversed cumulative sum.
+    """
+    period = d.period("t", code)
+    head = f"WITH {_events(base, cut)}, per AS (SELECT cust, {period} AS p{', amount' if revenue else ''} FROM ev)"
+    if mode == "on or after":
+        return (f"{head}, span AS (SELECT cust, MIN(p) AS cohort, MAX(p) AS last_p FROM per GROUP BY cust) "
+                "SELECT cohort, last_p - cohort AS period, COUNT(*) AS customers "
+                "FROM span GROUP BY cohort, last_p - cohort")
+    if not revenue:
+        return (f"{head}, pairs AS (SELECT DISTINCT cust, p FROM per), "
+                "firsts AS (SELECT cust, MIN(p) AS cohort FROM pairs GROUP BY cust) "
+                "SELECT f.cohort AS cohort, pr.p - f.cohort AS period, COUNT(*) AS customers "
+                "FROM pairs pr JOIN firsts f ON pr.cust = f.cust GROUP BY f.cohort, pr.p - f.cohort")
+    return (f"{head}, pairs AS (SELECT cust, p, SUM(amount) AS rev FROM per GROUP BY cust, p), "
+            "firsts AS (SELECT cust, MIN(p) AS cohort FROM pairs GROUP BY cust), "
+            "base AS (SELECT f.cust AS cust, f.cohort AS cohort, pr.rev AS rev0 FROM firsts f "
+            "JOIN pairs pr ON pr.cust = f.cust AND pr.p = f.cohort) "
+            "SELECT b.cohort AS cohort, pr.p - b.cohort AS period, COUNT(*) AS customers, "
+            "SUM(pr.rev) AS revenue, SUM(LEAST(pr.rev, b.rev0)) AS gross "
+            "FROM pairs pr JOIN base b ON pr.cust = b.cust GROUP BY b.cohort, pr.p - b.cohort")
+
+
+def _activity(d: Dialect, base: str, cut: str, n_keep: int, starts: bool) -> str:
+    """CTEs ev and act: first/last activity (microseconds) per customer, with the carried
+    columns' values and whether they vary; with starts, only activity at or after the
+    customer's start, by customers who have one."""
+    first, last = d.epoch_us("MIN(t)"), d.epoch_us("MAX(t)")
+    keep = "".join(f", MIN(k{i}) AS k{i}, COUNT(DISTINCT k{i}) + MAX(CASE WHEN k{i} IS NULL THEN 1 ELSE 0 END) "
+                   f"AS k{i}_n" for i in range(n_keep))
+    if not starts:
+        return (f"{_events(base, cut)}, act AS (SELECT cust, {first} AS first_us, {last} AS last_us"
+                f"{keep} FROM ev GROUP BY cust)")
+    return (f"{_events(base, cut)}, joined AS (SELECT ev.*, s.start_us AS start_us FROM ev "
+            f"JOIN {STARTS} s ON ev.cust = s.cust WHERE {d.epoch_us('ev.t')} >= s.start_us), "
+            f"act AS (SELECT cust, {first} AS first_us, {last} AS last_us{keep} FROM joined GROUP BY cust)")
+
+
+def activity_query(d: Dialect, base: str, cut: str, n_keep: int, starts: bool) -> str:
+    """One row per customer: cust, first_us, last_us (and k_i, k_i_n)."""
+    return f"WITH {_activity(d, base, cut, n_keep, starts)} SELECT * FROM act"
+
+
+def start_checks_query(d: Dialect, base: str, cut: str) -> str:
+    """Events without a start (rows, customers, an example) and events before the start."""
+    return (f"WITH {_events(base, cut)}, j AS (SELECT ev.cust AS cust, {d.epoch_us('ev.t')} AS t_us, "
+            f"s.start_us AS start_us FROM ev LEFT JOIN {STARTS} s ON ev.cust = s.cust) "
+            f"SELECT {count_if('start_us IS NULL')} AS unknown_rows, "
+            "COUNT(DISTINCT CASE WHEN start_us IS NULL THEN cust END) AS unknown_customers, "
+            "MIN(CASE WHEN start_us IS NULL THEN cust END) AS unknown_example, "
+            f"{count_if('start_us IS NOT NULL AND t_us < start_us')} AS before_rows FROM j")
+
+
+def lifetime_query(d: Dialect, base: str, cut: str, n_keep: int, starts: bool, *, as_of_us: int,
+                   churn_us: int, censor_us: int, unit: str | None) -> str:
+    """The (k..., span, churned, count) survival table: span is the duration in
+    microseconds (unit None) or in calendar periods, churned 1/0; the definitions of
+    ``customer_lifetimes`` (last activity, or the start when there is none)."""
+    act = _activity(d, base, cut, n_keep, starts)
+    keeps = "".join(f", k{i}, k{i}_n" for i in range(n_keep))
+    if starts:
+        life = (f"life AS (SELECT s.start_us AS start_us, COALESCE(a.last_us, s.start_us) AS last_us"
+                f"{''.join(f', a.k{i} AS k{i}, a.k{i}_n AS k{i}_n' for i in range(n_keep))} "
+                f"FROM {STARTS} s LEFT JOIN act a ON s.cust = a.cust)")
+    else:
+        life = f"life AS (SELECT first_us AS start_us, last_us{keeps} FROM act)"
+    churned = f"({as_of_us} - last_us >= {churn_us})"
+    end = f"CASE WHEN {churned} THEN last_us ELSE GREATEST(start_us, {censor_us}) END"
+    if unit is None:
+        span = f"({end}) - start_us"
+    else:
+        span = f"{d.period(d.from_us(f'({end})'), unit)} - {d.period(d.from_us('start_us'), unit)}"
+    ks = [f"k{i}" for i in range(n_keep)]
+    varying = "".join(f", MAX(k{i}_n) AS k{i}_n" for i in range(n_keep))
+    group = ", ".join([*ks, "span", "churned"])
+    return (f"WITH {act}, {life}, spans AS (SELECT {span} AS span, "
+            f"CASE WHEN {churned} THEN 1 ELSE 0 END AS churned{keeps} FROM life) "
+            f"SELECT {group}, COUNT(*) AS n{varying} FROM spans GROUP BY {group}")
+
+
+def crr_query(d: Dialect, base: str, cut: str, code: str, *, revenue: bool) -> str:
+    """Per period code p: buyers, repeat buyers, buyers of p who also bought in p - 1
+    (retained), customers first seen in p (new) and, with amounts, revenue, revenue of the
+    retained in p and its cap at their p - 1 revenue."""
+    period = d.period("t", code)
+    rev = ", SUM(amount) AS rev" if revenue else ""
+    extra = (", SUM(a.rev) AS kept_revenue, SUM(LEAST(a.rev, b.rev)) AS kept_capped" if revenue else "")
+    return (f"WITH {_events(base, cut)}, per AS (SELECT cust, {period} AS p{', amount' if revenue else ''} FROM ev), "
+            f"pairs AS (SELECT cust, p, COUNT(*) AS purchases{rev} FROM per GROUP BY cust, p), "
+            "firsts AS (SELECT cust, MIN(p) AS p FROM pairs GROUP BY cust), "
+            f"by_p AS (SELECT p, COUNT(*) AS buyers, {count_if('purchases >= 2')} AS repeaters"
+            f"{', SUM(rev) AS revenue' if revenue else ''} FROM pairs GROUP BY p), "
+            f"kept AS (SELECT a.p AS p, COUNT(*) AS retained{extra} FROM pairs a JOIN pairs b "
+            "ON a.cust = b.cust AND b.p = a.p - 1 GROUP BY a.p), "
+            "news AS (SELECT p, COUNT(*) AS new FROM firsts GROUP BY p) "
+            f"SELECT by_p.p AS p, buyers, repeaters, retained, new{', revenue, kept_revenue, kept_capped' if revenue else ''} "
+            "FROM by_p LEFT JOIN kept ON by_p.p = kept.p LEFT JOIN news ON by_p.p = news.p")

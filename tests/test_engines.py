@@ -1,0 +1,280 @@
+"""The reductions on DuckDB (Parquet/CSV files and relations) and Polars (DataFrame and
+LazyFrame) against the pandas path on the same data: CDNOW, a seeded synthetic log and the
+coffee shop. Spark is in test_engines_spark.py."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import retention_kit as rk
+from retention_kit.engines import engine_of
+
+duckdb = pytest.importorskip("duckdb")
+pl = pytest.importorskip("polars")
+
+from engine_data import datasets, write  # noqa: E402
+
+ENGINES = ["parquet", "csv", "duckdb relation", "polars", "polars lazy"]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """name -> (pandas frame, column keywords, amount column, {engine: input})."""
+    root = tmp_path_factory.mktemp("engines")
+    con = duckdb.connect()
+    out = {}
+    for name, (frame, cols, amount) in datasets().items():
+        parquet = write(frame, root / f"{name}.parquet", "parquet")
+        csv = write(frame, root / f"{name}.csv", "csv")
+        polars = pl.read_parquet(parquet)
+        out[name] = (frame, cols, amount, {
+            "pandas": frame, "parquet": parquet, "csv": csv, "duckdb relation": con.read_parquet(parquet),
+            "polars": polars, "polars lazy": pl.scan_parquet(parquet)})
+    out["_con"] = con  # keeps the relations' connection open
+    return out
+
+
+def quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rk.RetentionWarning)
+        return fn(*args, **kwargs)
+
+
+def assert_same_cohorts(a, b):
+    for attr in ("counts", "rates", "partial"):
+        pd.testing.assert_frame_equal(getattr(a, attr), getattr(b, attr), rtol=1e-9)
+    pd.testing.assert_series_equal(a.sizes, b.sizes)
+    if a.gross_rates is not None:
+        pd.testing.assert_frame_equal(a.gross_rates, b.gross_rates, rtol=1e-9)
+        pd.testing.assert_series_equal(a.base_revenue, b.base_revenue, rtol=1e-9)
+    assert a.as_of == b.as_of
+    assert a.notes == b.notes
+    assert repr(a.data_quality) == repr(b.data_quality)
+
+
+# -- dispatch -----------------------------------------------------------------------------
+
+
+def test_engine_of_recognises_each_input(data):
+    frame, _, _, inputs = data["cdnow"]
+    kinds = {name: engine_of(obj) for name, obj in inputs.items()}
+    assert kinds == {"pandas": "pandas", "parquet": "duckdb", "csv": "duckdb", "duckdb relation": "duckdb",
+                     "polars": "polars", "polars lazy": "polars"}
+    assert engine_of(frame) == "pandas"
+    assert engine_of([inputs["parquet"], inputs["parquet"]]) == "duckdb"
+
+
+def test_unknown_input_raises():
+    with pytest.raises(rk.DataError, match="events must be a pandas DataFrame, a path.*got dict"):
+        rk.cohort_table({"customer_id": [1]})
+
+
+# -- cohort tables ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("dataset", ["cdnow", "synthetic"])
+@pytest.mark.parametrize("freq, mode", [("D", "on"), ("W", "on"), ("M", "on"), ("Q", "on"), ("Y", "on"),
+                                        ("W", "on or after"), ("M", "on or after")])
+def test_cohort_table_matches_pandas(data, dataset, engine, freq, mode):
+    frame, cols, _, inputs = data[dataset]
+    ours = quiet(rk.cohort_table, inputs[engine], freq, mode=mode, **cols)
+    assert_same_cohorts(quiet(rk.cohort_table, frame, freq, mode=mode, **cols), ours)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("dataset", ["cdnow", "synthetic"])
+def test_revenue_cohorts_exclude_and_as_of_match_pandas(data, dataset, engine):
+    frame, cols, amount, inputs = data[dataset]
+    kw = dict(metric="revenue", amount_col=amount, first_cohort="exclude", as_of="1998-03-15"
+              if dataset == "cdnow" else "2024-06-30 12:00", **cols)
+    assert_same_cohorts(rk.cohort_table(frame, "M", **kw), rk.cohort_table(inputs[engine], "M", **kw))
+
+
+def test_cohort_cells_by_hand(tmp_path):
+    # a, b acquired in January 2024, c in February; a is back in February, b in March:
+    # January row 2, 1, 1 (March partial: as of 10 March), February row 1, 0.
+    ev = pd.DataFrame({"customer_id": ["a", "a", "b", "b", "c"],
+                       "date": pd.to_datetime(["2024-01-05", "2024-02-01", "2024-01-31", "2024-03-10",
+                                               "2024-02-14"])})
+    t = rk.cohort_table(write(ev, tmp_path / "tiny.parquet", "parquet"), "M", first_cohort="keep")
+    assert t.counts.to_numpy().tolist()[0] == [2.0, 1.0, 1.0]
+    assert t.counts.to_numpy().tolist()[1][:2] == [1.0, 0.0] and np.isnan(t.counts.iat[1, 2])
+    assert bool(t.partial.iat[0, 2]) and not bool(t.partial.iat[0, 1])
+    assert t.as_of == pd.Timestamp("2024-03-10")  # the last date, computed by the engine
+
+
+def test_left_censoring_warning_on_engines(data):
+    _, cols, _, inputs = data["synthetic"]
+    with pytest.warns(rk.LeftCensoringWarning, match="2023-01 cohort"):
+        rk.cohort_table(inputs["parquet"], "M", **cols)
+
+
+# -- lifetimes and survival tables --------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("kw", [dict(churn_after=30), dict(churn_after="60D", unit="M", as_of="2024-10-15"),
+                                dict(churn_after=45, censor_at="as_of", unit="W")])
+def test_customer_lifetimes_match_pandas(data, engine, kw):
+    frame, _, _, inputs = data["shop"]
+    expected = rk.customer_lifetimes(frame, keep_cols=["channel"], **kw)
+    ours = rk.customer_lifetimes(inputs[engine], keep_cols=["channel"], **kw)
+    pd.testing.assert_frame_equal(expected, ours)
+    assert repr(ours.attrs["data_quality"]) == repr(expected.attrs["data_quality"])
+
+
+@pytest.mark.parametrize("engine", ["pandas", *ENGINES])
+@pytest.mark.parametrize("dataset", ["cdnow", "synthetic", "shop"])
+def test_survival_table_matches_aggregated_lifetimes(data, dataset, engine):
+    # pandas without segments takes the numpy path of survival_table: checked here too.
+    frame, cols, _, inputs = data[dataset]
+    by = None if dataset == "cdnow" else "channel"
+    for kw in (dict(churn_after=90), dict(churn_after=30, unit="M", censor_at="as_of"),
+               dict(churn_after="8W", unit="W", as_of="1998-01-31" if dataset == "cdnow" else "2024-06-30")):
+        expected = rk.aggregate_lifetimes(rk.customer_lifetimes(frame, keep_cols=by or (), **cols, **kw), by=by)
+        ours = rk.survival_table(inputs[engine], by=by, **cols, **kw)
+        pd.testing.assert_frame_equal(expected, ours)
+        assert ours.attrs["as_of"] == expected.attrs["as_of"]
+
+
+@pytest.mark.parametrize("engine", ["parquet", "duckdb relation", "polars lazy"])
+def test_start_times_match_pandas(data, engine):
+    frame, _, _, inputs = data["shop"]
+    assignments = rk.load_coffee_shop().assignments
+    late = assignments.assign(date=assignments["date"] + pd.Timedelta(days=1))  # events before the start
+    kw = dict(churn_after=30, start_times=late.iloc[:2500], keep_cols=["arm"])
+    with pytest.warns(rk.DataQualityWarning, match="customers of the events have no start"):
+        expected = rk.customer_lifetimes(frame, **kw)
+    with pytest.warns(rk.DataQualityWarning, match="customers of the events have no start"):
+        ours = rk.customer_lifetimes(inputs[engine], **kw)
+    pd.testing.assert_frame_equal(expected, ours)
+    assert repr(ours.attrs["data_quality"]) == repr(expected.attrs["data_quality"])
+    table = rk.survival_table(inputs[engine], churn_after=30, start_times=assignments)
+    pd.testing.assert_frame_equal(rk.survival_table(frame, churn_after=30, start_times=assignments), table)
+
+
+def test_survival_table_doctest_numbers_on_parquet(tmp_path):
+    log = pd.DataFrame({"customer_id": ["a", "a", "b", "c", "c"],
+                        "date": pd.to_datetime(["2024-01-01", "2024-01-11", "2024-01-05", "2024-03-01",
+                                                "2024-05-30"])})
+    # a: 10 days, churned (silent 140 >= 60 days); b: 0 days, churned; c: censored at the
+    # detection limit 2024-03-31 (as_of - 60 days), 30 days after its start.
+    table = rk.survival_table(write(log, tmp_path / "log.parquet", "parquet"), churn_after=60)
+    assert table[["duration", "churned", "count"]].values.tolist() == [[0.0, True, 1], [10.0, True, 1],
+                                                                      [30.0, False, 1]]
+
+
+# -- CRR and A/B --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("dataset", ["cdnow", "synthetic"])
+def test_crr_table_matches_pandas(data, dataset, engine):
+    frame, cols, amount, inputs = data[dataset]
+    for kw in (dict(freq="M", amount_col=amount), dict(freq="W"), dict(freq="Q", as_of="1998-03-15"
+                                                                       if dataset == "cdnow" else "2024-09-01")):
+        expected = rk.crr_table(frame, **cols, **kw)
+        ours = rk.crr_table(inputs[engine], **cols, **kw)
+        pd.testing.assert_frame_equal(expected.table, ours.table, rtol=1e-9)
+        assert expected.notes == ours.notes
+        assert repr(expected.data_quality) == repr(ours.data_quality)
+
+
+@pytest.mark.parametrize("engine", ["parquet", "polars"])
+def test_compare_retention_matches_pandas(data, engine):
+    frame, _, _, inputs = data["shop"]
+    assignments = rk.load_coffee_shop().assignments
+    kw = dict(horizon="60D", churn_after="30D")
+    expected = quiet(rk.compare_retention, assignments, frame, **kw)
+    ours = quiet(rk.compare_retention, assignments, inputs[engine], **kw)
+    pd.testing.assert_frame_equal(expected.summary, ours.summary)
+    pd.testing.assert_frame_equal(expected.lifetimes, ours.lifetimes)
+
+
+# -- validation in the engine -------------------------------------------------------------
+
+
+def test_missing_column_names_it_and_the_fix(data):
+    _, _, _, inputs = data["cdnow"]
+    for engine in ("parquet", "polars lazy"):
+        with pytest.raises(rk.DataError, match=r"Column 'dat' \(time_col\) not found.*Did you mean 'date'\? "
+                                               r"Pass time_col='date'"):
+            rk.cohort_table(inputs[engine], time_col="dat")
+    with pytest.raises(rk.DataError, match=r"Column 'segment' \(column 'segment'\) not found"):
+        rk.survival_table(inputs["parquet"], churn_after=30, by="segment")
+
+
+@pytest.mark.parametrize("engine", ["parquet", "csv", "polars"])
+def test_bad_rows_are_counted_in_the_engine(tmp_path, engine):
+    good = pd.DataFrame({"customer_id": ["a", "b", "c"], "date": pd.to_datetime(["2024-01-01"] * 3),
+                         "amount": [1.0, 2.0, 3.0]})
+    cases = {
+        "ids": (good.assign(customer_id=["a", None, None]), r"'customer_id' is empty in 2 of 3 rows"),
+        "dates": (good.assign(date=[pd.NaT, pd.Timestamp("2024-01-02"), pd.NaT]), r"2 missing dates out of 3"),
+        "amounts": (good.assign(amount=[-1.0, 2.0, -3.0]), r"'amount' has 2 negative values.*refunds"),
+    }
+    for name, (frame, message) in cases.items():
+        path = write(frame, tmp_path / f"{name}.{'csv' if engine == 'csv' else 'parquet'}",
+                     "csv" if engine == "csv" else "parquet")
+        source = pl.read_parquet(path) if engine == "polars" else path
+        with pytest.raises(rk.DataError, match=message):
+            rk.cohort_table(source, amount_col="amount")
+
+
+def test_unreadable_and_numeric_dates(tmp_path):
+    text = pd.DataFrame({"customer_id": ["a", "b"], "date": ["2024-01-01", "soon"]})
+    with pytest.raises(rk.DataError, match=r"1 of 2 values could not be read as dates"):
+        rk.cohort_table(write(text, tmp_path / "text.parquet", "parquet"))
+    with pytest.raises(rk.DataError, match=r"1 of 2 values could not be read as dates"):
+        rk.cohort_table(pl.DataFrame({"customer_id": ["a", "b"], "date": ["2024-01-01", "soon"]}))
+    numbers = pd.DataFrame({"customer_id": ["a", "b"], "date": [20240101, 20240102]})
+    with pytest.raises(rk.DataError, match=r"'date' holds numbers, not dates"):
+        rk.cohort_table(write(numbers, tmp_path / "numbers.parquet", "parquet"))
+
+
+def test_text_dates_are_parsed_and_reported(tmp_path):
+    text = pd.DataFrame({"customer_id": ["a", "b", "a"], "date": ["2024-01-01", "2024-01-20", "2024-02-03"]})
+    table = rk.cohort_table(write(text, tmp_path / "text.parquet", "parquet"), first_cohort="keep")
+    expected = rk.cohort_table(text, first_cohort="keep")
+    assert_same_cohorts(expected, table)
+
+
+def test_as_of_before_the_data_and_empty_files(tmp_path, data):
+    _, _, _, inputs = data["cdnow"]
+    with pytest.raises(rk.DataError, match=r"as_of='1990-01-01' is before the first event"):
+        rk.cohort_table(inputs["parquet"], as_of="1990-01-01")
+    empty = write(pd.DataFrame({"customer_id": pd.Series([], dtype=object),
+                                "date": pd.Series([], dtype="datetime64[ns]")}), tmp_path / "empty.parquet",
+                  "parquet")
+    with pytest.raises(rk.DataError, match=r"The event log is empty \(0 rows"):
+        rk.cohort_table(empty)
+    with pytest.raises(rk.DataError, match=r"No file matches .*nowhere/\*\.parquet"):
+        rk.cohort_table(str(tmp_path / "nowhere" / "*.parquet"))
+    (tmp_path / "events.json").write_text("{}")
+    with pytest.raises(rk.DataError, match=r"not a Parquet \(\.parquet\) or CSV"):
+        rk.cohort_table(str(tmp_path / "events.json"))
+
+
+def test_options_the_engines_do_not_run_raise(data):
+    _, _, _, inputs = data["cdnow"]
+    for kw, name in ((dict(periods="relative"), "periods"), (dict(breakdown="quantity"), "breakdown"),
+                     (dict(brackets=[1, (2, 3)]), "brackets"), (dict(active_if="x"), "active_if")):
+        with pytest.raises(rk.ParameterError, match=rf"{name}=.* runs on pandas DataFrames only.*calendar"):
+            rk.cohort_table(inputs["parquet"], **kw)
+    with pytest.raises(rk.ParameterError, match=r"activity_window='90D' runs on pandas DataFrames only"):
+        rk.crr_table(inputs["polars"], activity_window="90D")
+    with pytest.raises(rk.ParameterError, match=r"kind='subscriptions' runs on pandas DataFrames only"):
+        rk.crr_table(inputs["parquet"], kind="subscriptions")
+
+
+def test_varying_carried_column_raises(data):
+    _, _, _, inputs = data["cdnow"]
+    with pytest.raises(rk.DataError, match=r"'quantity' in events varies within a customer for [\d,]+ customers"):
+        rk.customer_lifetimes(inputs["parquet"], churn_after=30, keep_cols=["quantity"])
+    with pytest.raises(rk.DataError, match=r"'quantity' in events varies within a customer"):
+        rk.survival_table(inputs["polars"], churn_after=30, by="quantity")
