@@ -16,6 +16,7 @@ from .contractual import *  # noqa: F401,F403
 from .crr import *  # noqa: F401,F403
 from .datasets import *  # noqa: F401,F403
 from .errors import *  # noqa: F401,F403
+from .multiple_testing import adjust_p_values
 from .plotting import *  # noqa: F401,F403
 from .results import DataQualityReport
 from .survival import *  # noqa: F401,F403
@@ -30,5 +31,5 @@ except PackageNotFoundError:  # running from a source tree that was never instal
 __all__ = [
     *_crr.__all__, *_cohorts.__all__, *_survival.__all__, *_contractual.__all__,
     *_compare.__all__, *_plotting.__all__, *_datasets.__all__, *_errors.__all__,
-    "DataQualityReport", "check_events", "exercises", "__version__",
+    "DataQualityReport", "adjust_p_values", "check_events", "exercises", "__version__",
 ]

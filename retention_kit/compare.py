@@ -43,6 +43,7 @@ from .errors import (
     DataError, ImmatureDataWarning, ParameterError, PeekingWarning, ProportionalHazardsWarning,
     SampleRatioMismatchWarning, SmallSampleWarning,
 )
+from .multiple_testing import adjust_p_values, resolve_correction
 from .periods import parse_duration
 from .results import render_html
 from .survival import cox_drivers, customer_lifetimes, kaplan_meier, logrank, rmst_difference
@@ -58,14 +59,11 @@ __all__ = [
     "expected_power",
     "peeking_false_positive_rate",
     "sample_ratio_check",
-    "adjust_p_values",
 ]
 
 SRM_THRESHOLD = 0.001  # below this p-value the split is called broken
 _CI_METHODS = ("newcombe", "wald")
-_CORRECTIONS = {"holm": "Holm", "bh": "Benjamini-Hochberg", "none": "no"}
-_CORRECTION_ALIASES = {"holm": "holm", "bh": "bh", "fdr_bh": "bh", "benjamini-hochberg": "bh",
-                       "none": "none"}
+_CORRECTIONS = {"holm": "Holm", "bh": "Benjamini-Hochberg", "bonferroni": "Bonferroni", "none": "no"}
 
 
 def _choose(value, options, name: str) -> str:
@@ -150,55 +148,6 @@ def _beta_compare(a_t: float, b_t: float, a_c: float, b_c: float) -> tuple[float
     prob, _ = integrate.quad(lambda u: outer.pdf(u) * beat(u), lo, hi, **opts)
     expected_loss, _ = integrate.quad(lambda u: outer.pdf(u) * loss(u), lo, hi, **opts)
     return float(min(max(prob, 0.0), 1.0)), float(max(expected_loss, 0.0))
-
-
-def adjust_p_values(p_values, method: str = "holm") -> np.ndarray:
-    """Adjust p-values for several comparisons: Holm (default) or Benjamini-Hochberg.
-
-    Holm controls the family-wise error rate (the chance of any false positive) and is
-    uniformly more powerful than Bonferroni; Benjamini-Hochberg controls the expected
-    share of false positives among the arms called significant. NaN p-values are left
-    out of the count and stay NaN.
-
-    Parameters
-    ----------
-    p_values : array-like of float
-    method : {"holm", "bh", "none"}
-        ``"fdr_bh"`` and ``"benjamini-hochberg"`` are accepted for ``"bh"``.
-
-    Returns
-    -------
-    ndarray of adjusted p-values, in the input order.
-
-    Examples
-    --------
-    >>> adjust_p_values([0.01, 0.04, 0.03]).round(4).tolist()  # Holm: 3*0.01, 2*0.03, max(1*0.04, 0.06)
-    [0.03, 0.06, 0.06]
-    >>> adjust_p_values([0.01, 0.04, 0.03], method="bh").round(4).tolist()  # 3/1*0.01; 3/3*0.04; min(3/2*0.03, 0.04)
-    [0.03, 0.04, 0.04]
-    """
-    method = _CORRECTION_ALIASES[_choose(method, _CORRECTION_ALIASES, "correction")]
-    p = np.asarray(p_values, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = ~np.isnan(p)
-    if ((p[ok] < 0) | (p[ok] > 1)).any():
-        raise ParameterError(f"p_values must lie between 0 and 1; got {p[ok][(p[ok] < 0) | (p[ok] > 1)][:3].tolist()}.")
-    q = p[ok]
-    m = q.size
-    if m == 0 or method == "none":
-        out[ok] = q
-        return out
-    order = np.argsort(q, kind="stable")
-    ranked = q[order]
-    if method == "holm":
-        adjusted = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * ranked))
-    else:
-        adjusted = np.minimum.accumulate((m / np.arange(1, m + 1) * ranked)[::-1])[::-1]
-        adjusted = np.minimum(adjusted, 1.0)
-    back = np.empty(m)
-    back[order] = adjusted
-    out[ok] = back
-    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -980,7 +929,7 @@ def compare_retention_counts(counts, control: str = "control", *, alpha: float =
     """
     alpha = _check_alpha(alpha)
     ci_method = _choose(ci_method, _CI_METHODS, "ci_method")
-    correction = _CORRECTION_ALIASES[_choose(correction, _CORRECTION_ALIASES, "correction")]
+    correction = resolve_correction(correction)
     prior = _read_prior(prior)
     table = _read_counts(counts)
     _check_control(control, table.index)
@@ -1192,7 +1141,7 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
     rmst_td = horizon_td if rmst_horizon is None else parse_duration(rmst_horizon, name="rmst_horizon")
     alpha = _check_alpha(alpha)
     ci_method = _choose(ci_method, _CI_METHODS, "ci_method")
-    correction = _CORRECTION_ALIASES[_choose(correction, _CORRECTION_ALIASES, "correction")]
+    correction = resolve_correction(correction)
     prior = _read_prior(prior)
     if looks is not None and planned_n is None:
         raise ParameterError("looks is only used with planned_n (the planned customers per arm).")

@@ -43,6 +43,7 @@ from .errors import (
     DataError, DataQualityWarning, ImmatureDataWarning, ParameterError, ProportionalHazardsWarning,
     SmallSampleWarning,
 )
+from .multiple_testing import CORRECTIONS, adjust_p_values, resolve_correction
 from .periods import parse_duration, parse_freq, period_codes
 from .plotting import get_axes, label, percent_axis
 from .results import DataQualityReport, render_html
@@ -1416,7 +1417,6 @@ def logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None) -> L
 # Pairwise log-rank with multiple-testing correction
 # --------------------------------------------------------------------------------------
 
-_CORRECTIONS = ("holm", "bonferroni", "fdr_bh", "hommel", "sidak", "holm-sidak", "fdr_by")
 
 
 @dataclass
@@ -1436,9 +1436,8 @@ class PairwiseLogrank:
         sig = self.table[self.table["reject"]]
         pairs = "; ".join(f"{r.group_a} vs {r.group_b} (adjusted p = {r.p_adjusted:.3g})"
                           for r in sig.itertuples()) or "none"
-        return (f"{n} pairwise log-rank tests, p-values adjusted with {self.method!r} so that the "
-                f"chance of any false alarm (or the false-discovery rate, for fdr_*) stays at "
-                f"{self.alpha:.0%}. Pairs that differ: {pairs}.")
+        return (f"{n} pairwise log-rank tests, p-values adjusted with {CORRECTIONS[self.method]}, "
+                f"kept at {self.alpha:.0%}. Pairs that differ: {pairs}.")
 
     def __repr__(self) -> str:
         return f"PairwiseLogrank(method={self.method!r})\n" + self.table.to_string(index=False)
@@ -1453,8 +1452,9 @@ def pairwise_logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = N
 
     Each pair runs our two-group :func:`logrank` (weighted counts allowed), not
     lifelines' ``pairwise_logrank_test``, which takes no weights. The adjustment is
-    statsmodels' ``multipletests(method=...)``: ``"holm"`` (default), ``"bonferroni"``,
-    ``"fdr_bh"``, ...
+    :func:`~retention_kit.multiple_testing.adjust_p_values`, the same as for several
+    experiment arms: ``"holm"`` (default), ``"bh"`` (``"fdr_bh"``), ``"bonferroni"`` or
+    ``"none"``.
 
     Examples
     --------
@@ -1463,13 +1463,7 @@ def pairwise_logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = N
     >>> pairwise_logrank(life, by="seg").summary[["group_a", "group_b"]].values.tolist()
     [['a', 'b'], ['a', 'c'], ['b', 'c']]
     """
-    from statsmodels.stats.multitest import multipletests
-
-    if method not in _CORRECTIONS:
-        close = difflib.get_close_matches(str(method), _CORRECTIONS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ParameterError(f"method={method!r} is not a correction statsmodels knows.{hint} "
-                             f"Use one of {list(_CORRECTIONS)}.")
+    method = resolve_correction(method, "method")
     alpha = _check_alpha(alpha)
     by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None)
     if len(groups) < 2:
@@ -1480,9 +1474,8 @@ def pairwise_logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = N
         rows.append({"group_a": _group_name(ka), "group_b": _group_name(kb),
                      "test_statistic": res.test_statistic, "p_value": res.p_value})
     table = pd.DataFrame(rows)
-    reject, adjusted, _, _ = multipletests(table["p_value"], alpha=alpha, method=method)
-    table["p_adjusted"] = adjusted
-    table["reject"] = reject
+    table["p_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), method)
+    table["reject"] = table["p_adjusted"] < alpha
     return PairwiseLogrank(table=table, method=method, alpha=alpha)
 
 
