@@ -523,6 +523,16 @@ class CohortTable:
 # ---------------------------------------------------------------------------------------
 
 
+
+def _warn_left_censoring(first_label, n_first: int, freq: Freq, *, stacklevel: int) -> None:
+    """The first cohort of the data may hold customers who were there before it began."""
+    warnings.warn(
+        f"The {first_label} cohort ({n_first:,} customers) starts in the data's first "
+        f"{freq.name}: it mixes new customers with customers who were active before the "
+        "data began. Pass first_cohort='exclude' to drop it, or first_cohort='keep' if "
+        "the data start with every customer's first activity.",
+        LeftCensoringWarning, stacklevel=stacklevel)
+
 def cohort_table(
     events: pd.DataFrame,
     freq: str = "M",
@@ -752,12 +762,7 @@ def cohort_table(
             pair_cust, pair_offset, pair_cohort = (pair_cust[keep_pair], pair_offset[keep_pair],
                                                    pair_cohort[keep_pair])
         elif first_cohort == "warn":
-            warnings.warn(
-                f"The {first_label} cohort ({n_first:,} customers) starts in the data's first "
-                f"{freq.name}: it mixes new customers with customers who were active before the "
-                "data began. Pass first_cohort='exclude' to drop it, or first_cohort='keep' if "
-                "the data start with every customer's first activity.",
-                LeftCensoringWarning, stacklevel=2)
+            _warn_left_censoring(first_label, n_first, freq, stacklevel=3)
     if len(members) == 0:
         raise DataError("No customer is left in any cohort (check active_if, acquired_if, "
                         "cohort_col and first_cohort).")
@@ -947,12 +952,7 @@ def _cohort_table_engine(events, freq: Freq, *, customer_col, time_col, mode, me
             cells = cells[cells["cohort"] != data_first_period]
             sizes_of = sizes_of.drop(data_first_period)
         elif first_cohort == "warn":
-            warnings.warn(
-                f"The {first_label} cohort ({n_first:,} customers) starts in the data's first "
-                f"{freq.name}: it mixes new customers with customers who were active before the "
-                "data began. Pass first_cohort='exclude' to drop it, or first_cohort='keep' if "
-                "the data start with every customer's first activity.",
-                LeftCensoringWarning, stacklevel=3)
+            _warn_left_censoring(first_label, n_first, freq, stacklevel=4)
     if len(sizes_of) == 0:
         raise DataError("No customer is left in any cohort (check first_cohort and as_of).")
 
