@@ -78,15 +78,20 @@ def run_validation_only(df):
     return None
 
 
-def run_pandas_recipe(df):
-    # The usual blog recipe: transform-min, to_period, nunique, pivot.
+def pandas_recipe_cells(df) -> pd.Series:
+    """The usual blog recipe: transform-min, to_period, nunique, pivot. Returns the pivot's
+    cells stacked, indexed by (cohort month, months since)."""
     df = df.copy()
     df["order_month"] = df["date"].dt.to_period("M")
     df["cohort"] = df.groupby("customer_id")["date"].transform("min").dt.to_period("M")
     agg = df.groupby(["cohort", "order_month"]).agg(n=("customer_id", "nunique")).reset_index()
     agg["period"] = (agg["order_month"] - agg["cohort"]).apply(lambda x: x.n)
     pivot = agg.pivot_table(index="cohort", columns="period", values="n")
-    cells = pivot.stack()
+    return pivot.stack()
+
+
+def run_pandas_recipe(df):
+    cells = pandas_recipe_cells(df)
     return long_form(cells.index.get_level_values(0), cells.index.get_level_values(1), cells)
 
 

@@ -41,7 +41,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
-from bench_cohorts import generate  # noqa: E402  (the same seeded log)
+from bench_cohorts import generate, pandas_recipe_cells  # noqa: E402  (the same log and recipe)
 
 TABLES = ("cohort", "survival")
 CONTENDERS = ("retention_kit, pandas", "retention_kit, DuckDB (Parquet)", "retention_kit, Spark local",
@@ -119,14 +119,8 @@ def rk_run(events, table):
 
 
 def recipe_run(df, table):
-    if table == "cohort":  # the usual blog recipe, as in bench_cohorts.py
-        df = df.copy()
-        df["order_month"] = df["date"].dt.to_period("M")
-        df["cohort"] = df.groupby("customer_id")["date"].transform("min").dt.to_period("M")
-        agg = df.groupby(["cohort", "order_month"]).agg(n=("customer_id", "nunique")).reset_index()
-        agg["period"] = (agg["order_month"] - agg["cohort"]).apply(lambda x: x.n)
-        pivot = agg.pivot_table(index="cohort", columns="period", values="n")
-        cells = pivot.stack()
+    if table == "cohort":
+        cells = pandas_recipe_cells(df)
         return cohort_cells([p.ordinal for p in cells.index.get_level_values(0)],
                             cells.index.get_level_values(1), cells.to_numpy())
     # Lifetimes the blog way: first/last purchase per customer, churned if silent 30+ days.

@@ -533,6 +533,7 @@ def _warn_left_censoring(first_label, n_first: int, freq: Freq, *, stacklevel: i
         "the data start with every customer's first activity.",
         LeftCensoringWarning, stacklevel=stacklevel)
 
+
 def cohort_table(
     events: pd.DataFrame,
     freq: str = "M",
