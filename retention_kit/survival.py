@@ -589,7 +589,12 @@ def survival_table(
     out = pd.DataFrame({**{col: raw[f"k{i}"].to_numpy() for i, col in enumerate(by_cols)},
                         "duration": duration, "churned": raw["churned"].to_numpy(np.int64) == 1,
                         count_col: raw["n"].to_numpy(np.int64)})
-    out = out.groupby([*by_cols, "duration", "churned"], sort=True, dropna=False)[count_col].sum().reset_index()
+    # The engine grouped by (by..., span, churned), so rows are unique: only sort them, with
+    # one int64 key (a multi-column sort_values factorizes each key first, 10x slower).
+    out = out.iloc[np.argsort(span * 2 + out["churned"].to_numpy(np.int64), kind="stable")]
+    if by_cols:
+        out = out.sort_values(by_cols, kind="stable", na_position="last")
+    out = out.reset_index(drop=True)
     report.customers = int(out[count_col].sum())
     out.attrs.update(as_of=as_of_ts, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
                      data_quality=report)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 import retention_kit as rk
-from retention_kit.engines import engine_of
+from retention_kit.engines import _footer_stats, engine_of, open_events
 
 duckdb = pytest.importorskip("duckdb")
 pl = pytest.importorskip("polars")
@@ -106,6 +106,29 @@ def test_cohort_cells_by_hand(tmp_path):
     assert t.counts.to_numpy().tolist()[1][:2] == [1.0, 0.0] and np.isnan(t.counts.iat[1, 2])
     assert bool(t.partial.iat[0, 2]) and not bool(t.partial.iat[0, 1])
     assert t.as_of == pd.Timestamp("2024-03-10")  # the last date, computed by the engine
+
+
+@pytest.mark.parametrize("n_days", [63, 64])  # 63 periods: bitmask query; 64: distinct pairs
+def test_daily_cohorts_either_side_of_the_bitmask_limit(tmp_path, n_days):
+
+    rng = np.random.default_rng(n_days)
+    days = rng.integers(0, n_days, 4000)
+    days[:2] = 0, n_days - 1  # the data span exactly n_days days
+    ev = pd.DataFrame({"customer_id": rng.integers(0, 300, 4000),
+                       "date": pd.Timestamp("2024-01-01") + pd.to_timedelta(days, "D")
+                       + pd.to_timedelta(rng.integers(0, 86_400, 4000), "s")})
+    path = write(ev, tmp_path / "days.parquet", "parquet")
+    log, queries = open_events(path), []
+
+    def recording(sql, starts=None):
+        queries.append(sql)
+        return log.source.run(sql, starts)
+
+    log.run = recording
+    log.cohort_cells("D", mode="on", revenue=False)
+    assert ("BIT_OR" in queries[0]) is (n_days <= 63)
+    assert_same_cohorts(rk.cohort_table(ev, "D", first_cohort="keep"),
+                        rk.cohort_table(path, "D", first_cohort="keep"))
 
 
 def test_left_censoring_warning_on_engines(data):
@@ -278,3 +301,71 @@ def test_varying_carried_column_raises(data):
         rk.customer_lifetimes(inputs["parquet"], churn_after=30, keep_cols=["quantity"])
     with pytest.raises(rk.DataError, match=r"'quantity' in events varies within a customer"):
         rk.survival_table(inputs["polars"], churn_after=30, by="quantity")
+
+
+# -- validation from Parquet footers ------------------------------------------------------
+
+
+def _footer_cases(tmp_path):
+    """name -> (Parquet path, amount column or None, whether the footers can answer)."""
+    pa = pytest.importorskip("pyarrow")  # noqa: F841  (pandas writes Parquet through it)
+    rng = np.random.default_rng(3)
+    n = 5000
+    frame = pd.DataFrame({
+        "customer_id": rng.integers(0, 400, n).astype(float),
+        "date": np.datetime64("2024-01-01", "ns") + rng.integers(0, 300 * 86_400 * 10**9, n).astype("timedelta64[ns]"),
+        "amount": rng.uniform(1, 50, n)})
+    with_zero = frame.assign(amount=frame["amount"].where(np.arange(n) % 97 != 0, 0.0))
+    with_null_id = frame.assign(customer_id=frame["customer_id"].where(np.arange(n) % 500 != 0))
+    cases = {}
+
+    def add(name, writer, amount, answers):
+        path = tmp_path / f"{name}.parquet"
+        writer(path)
+        cases[name] = (str(path), amount, answers)
+
+    add("pandas, ns", lambda p: frame.to_parquet(p, row_group_size=700), "amount", True)
+    add("pandas, ms", lambda p: frame.assign(date=frame["date"].astype("datetime64[ms]")).to_parquet(p), None, True)
+    add("pandas, dates", lambda p: frame.assign(date=frame["date"].dt.date).to_parquet(p), None, True)
+    add("duckdb", lambda p: write(frame, p, "parquet"), "amount", True)
+    add("polars", lambda p: pl.from_pandas(frame).write_parquet(p, row_group_size=1000), "amount", True)
+    add("polars, no statistics", lambda p: pl.from_pandas(frame).write_parquet(p, statistics=False), None, False)
+    add("a zero amount", lambda p: with_zero.to_parquet(p), "amount", False)
+    add("dates as text", lambda p: frame.assign(date=frame["date"].astype(str)).to_parquet(p), None, False)
+    add("missing ids", lambda p: with_null_id.to_parquet(p), None, True)
+    return cases
+
+
+def test_footer_statistics_give_the_same_validation_as_a_pass(tmp_path, monkeypatch):
+    from retention_kit.engines import _duckdb
+
+    for name, (path, amount, answers) in _footer_cases(tmp_path).items():
+        source = _duckdb.DuckDBSource(path)
+        assert (source.footer_stats("customer_id", "date", amount) is not None) is answers, name
+
+        def outcome():
+            try:
+                log = open_events(path, amount_col=amount)
+            except rk.DataError as error:
+                return str(error)
+            return repr(log.report), log.as_of, log.first_time, log.report.first_time
+
+        from_footer = outcome()
+        with monkeypatch.context() as m:
+            m.setattr(_duckdb.DuckDBSource, "footer_stats", lambda *args: None)
+            assert outcome() == from_footer, name
+    assert "is empty in 10 of 5,000 rows" in from_footer  # the last case: missing ids
+
+
+def test_footer_statistics_step_aside_when_the_as_of_date_drops_rows(tmp_path):
+    from retention_kit.engines import _duckdb
+
+    path, _, _ = _footer_cases(tmp_path)["duckdb"]
+    source = _duckdb.DuckDBSource(path)
+    last = pd.Timestamp(source.footer_stats("customer_id", "date", None)["last_us"], unit="us")
+    stats = _footer_stats(source, "customer_id", "date", None, last, whole_day=False)
+    assert stats["after_as_of"] == 0 and stats["last_kept_us"] == stats["last_us"]
+    assert _footer_stats(source, "customer_id", "date", None, last - pd.Timedelta(1, "us"), whole_day=False) is None
+    log = open_events(path, as_of=(last - pd.Timedelta(days=30)).strftime("%Y-%m-%d"))
+    dropped = [check for check in log.report.checks if check["action"] == "dropped"]
+    assert dropped and dropped[0]["rows"] > 0  # counted in a pass over the rows

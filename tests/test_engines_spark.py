@@ -66,7 +66,11 @@ def test_cohort_tables_match_pandas(data, dataset):
         assert repr(expected.data_quality) == repr(ours.data_quality)
 
 
-def test_lifetimes_and_survival_table_match_pandas(data):
+@pytest.mark.parametrize("transfer", ["arrow", "rows"])  # rows: collect(), when pyarrow is missing
+def test_lifetimes_and_survival_table_match_pandas(data, transfer, monkeypatch):
+    from retention_kit.engines import _spark
+
+    monkeypatch.setattr(_spark, "_has_arrow", lambda: transfer == "arrow")
     frame, _, _, sdf = data["shop"]
     kw = dict(churn_after=30, keep_cols=["channel"], as_of="2024-11-30")
     pd.testing.assert_frame_equal(rk.customer_lifetimes(frame, **kw), rk.customer_lifetimes(sdf, **kw))

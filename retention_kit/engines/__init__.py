@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ParameterError
+from ..periods import period_codes
 from ..results import DataQualityReport
 from ..validation import observed_until, resolve_as_of
 from . import _sql
@@ -133,7 +134,10 @@ class EngineLog:
     def cohort_cells(self, code: str, *, mode: str, revenue: bool) -> pd.DataFrame:
         """Calendar cohort cells (see :func:`._sql.cohort_query`), int64 codes."""
         d = self.source.dialect
-        out = self.run(_sql.cohort_query(d, self.base, self.cut, code, mode=mode, revenue=revenue))
+        ends = [self.first_time, self.observed_until - pd.Timedelta(1, "ns")]  # the rows kept lie within
+        first, last = period_codes(np.array(ends, "datetime64[ns]"), code)
+        out = self.run(_sql.cohort_query(d, self.base, self.cut, code, mode=mode, revenue=revenue,
+                                         first_period=int(first), n_periods=int(last - first + 1)))
         for col in ("cohort", "period", "customers"):
             out[col] = out[col].astype(np.int64)
         return out
@@ -187,13 +191,28 @@ def _missing_column(source, arg: str, col: str, what: str):
                     f"{len(available)} columns: {available[:12]}{' ...' if len(available) > 12 else ''}.{hint}")
 
 
+def _footer_stats(source, customer_col, time_col, amount_col, cutoff, whole_day) -> dict | None:
+    """The validation counts from file metadata when the source has them (Parquet footers)
+    and the as-of cut drops no row; None otherwise."""
+    footer = getattr(source, "footer_stats", None)
+    stats = footer(customer_col, time_col, amount_col) if footer is not None else None
+    if stats is None or cutoff is None:
+        return stats
+    last = stats["last_us"]
+    if pd.isna(last) or (last >= _us(cutoff) if whole_day else last > _us(cutoff)):
+        return None  # some rows lie after the as-of date: count them in a pass
+    return {**stats, "after_as_of": 0, "last_kept_us": last}
+
+
 def open_events(data, *, customer_col: str = "customer_id", time_col: str = "date",
                 amount_col: str | None = None, keep_cols=(), as_of=None, what: str = "events") -> EngineLog:
     """Validate an event log in its engine (the counterpart of ``prepare_events``).
 
     Checks that the columns exist, counts missing ids and dates, unreadable dates and
     missing or negative amounts in one pass, and resolves the as-of date (default: the last
-    event time), all engine-side. Raises :class:`DataError` as ``prepare_events`` does.
+    event time), all engine-side. Parquet files whose footers answer every check (row and
+    null counts, minimum and maximum dates, amounts above 0) are not read at all here.
+    Raises :class:`DataError` as ``prepare_events`` does.
     """
     source = _source(data)
     keep_cols = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c]
@@ -224,9 +243,11 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
     as_of_ts = None if as_of is None else resolve_as_of(as_of, pd.NaT)
     whole_day = as_of_ts is not None and as_of_ts == as_of_ts.normalize()
     cutoff = None if as_of_ts is None else (observed_until(as_of_ts) if whole_day else as_of_ts)
-    stats = source.run(_sql.stats_query(d, base, d.q(time_col), amount=amount_col is not None,
-                                        cutoff_us=None if cutoff is None else _us(cutoff),
-                                        whole_day=whole_day)).iloc[0]
+    stats = _footer_stats(source, customer_col, time_col, amount_col, cutoff, whole_day)
+    if stats is None:  # one pass over the rows
+        stats = source.run(_sql.stats_query(d, base, d.q(time_col), amount=amount_col is not None,
+                                            cutoff_us=None if cutoff is None else _us(cutoff),
+                                            whole_day=whole_day)).iloc[0]
     n_rows = _int(stats["n_rows"])
     if n_rows == 0:
         raise DataError(f"The event log is empty (0 rows in {source.label}): there is nothing to "

@@ -67,6 +67,7 @@ class DuckDBSource:
     def __init__(self, data):
         duckdb = _require()
         self.own = not hasattr(data, "query")
+        self.paths, self.format = [], None
         if self.own:
             paths, kind = _expand(data)
             self.con = duckdb.connect()
@@ -76,6 +77,7 @@ class DuckDBSource:
                          + (f" (+{len(paths) - 1})" if len(paths) > 1 else "")
             self.relation = (self.con.read_parquet(paths) if kind == "parquet"
                              else self.con.read_csv(paths))
+            self.paths, self.format = paths, kind
         else:
             self.relation, self.label = data, "DuckDB relation"
         self.columns = list(self.relation.columns)
@@ -104,6 +106,47 @@ class DuckDBSource:
         if kind == "string":
             return f"TRY_CAST({c} AS TIMESTAMP)"
         return f"CAST({c} AS TIMESTAMP)"
+
+    def footer_stats(self, customer_col: str, time_col: str, amount_col: str | None) -> dict | None:
+        """The validation counts of :func:`._sql.stats_query` read from the Parquet footers
+        (row counts, null counts, minimum and maximum per row group) instead of a pass over
+        the rows; None when the footers cannot answer every check (statistics missing or
+        inexact, dates stored as text or with a time zone, amounts that may be 0 or below)."""
+        if self.format != "parquet" or self.kind(time_col) not in ("timestamp", "date"):
+            return None
+        cols = [customer_col, time_col, *([amount_col] if amount_col is not None else [])]
+        # Through TIMESTAMP_NS, so that nanosecond values round to microseconds as the scan's cast does.
+        lo, hi = (f"CAST(TRY_CAST(stats_{end}_value AS TIMESTAMP_NS) AS TIMESTAMP)" for end in ("min", "max"))
+        sql = ("SELECT path_in_schema AS col, COUNT(*) AS chunks, SUM(row_group_num_rows) AS n_rows, "
+               "COUNT(stats_null_count) AS with_nulls, SUM(stats_null_count) AS nulls, "
+               "COUNT(*) FILTER (WHERE stats_null_count < row_group_num_rows) AS with_values, "
+               "COUNT(*) FILTER (WHERE stats_null_count < row_group_num_rows AND min_is_exact IS NOT FALSE "
+               f"AND max_is_exact IS NOT FALSE AND {lo} IS NOT NULL AND {hi} IS NOT NULL) AS with_times, "
+               "COUNT(*) FILTER (WHERE stats_null_count < row_group_num_rows "
+               "AND TRY_CAST(stats_min_value AS DOUBLE) > 0) AS positive, "
+               f"epoch_us(MIN({lo})) AS first_us, epoch_us(MAX({hi})) AS last_us "
+               f"FROM parquet_metadata(?) WHERE path_in_schema IN ({', '.join('?' * len(cols))}) GROUP BY 1")
+        try:
+            result = self.con.execute(sql, [self.paths, *cols])
+            names = [c[0] for c in result.description]
+            rows = pd.DataFrame(result.fetchall(), columns=names).set_index("col")
+        except Exception:  # noqa: BLE001 - no footer answer: the caller scans the rows
+            return None
+        if sorted(rows.index) != sorted(set(cols)) or rows["chunks"].nunique() != 1 \
+                or rows["n_rows"].nunique() != 1 or (rows["with_nulls"] != rows["chunks"]).any():
+            return None
+        times = rows.loc[time_col]
+        if times["with_times"] != times["with_values"]:
+            return None
+        stats = {"n_rows": int(times["n_rows"]), "null_ids": int(rows.loc[customer_col, "nulls"]),
+                 "null_dates": int(times["nulls"]), "bad_dates": 0,
+                 "first_us": times["first_us"], "last_us": times["last_us"]}
+        if amount_col is not None:
+            amounts = rows.loc[amount_col]
+            if amounts["positive"] != amounts["with_values"]:
+                return None
+            stats.update(null_amounts=int(amounts["nulls"]), negative_amounts=0, zero_amounts=0)
+        return stats
 
     def run(self, sql: str, starts: pd.DataFrame | None = None) -> pd.DataFrame:
         if self.own:

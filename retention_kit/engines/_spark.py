@@ -54,10 +54,19 @@ class SparkSource:
             sql = sql.replace(_sql.STARTS, start_view)
         try:
             result = self.spark.sql(sql)
-            columns = result.columns
-            rows = result.collect()
+            if _has_arrow():  # columnar: a 1M-row result takes seconds less than as Row objects
+                return result.toArrow().to_pandas()
+            columns, rows = result.columns, result.collect()
         finally:
             self.spark.catalog.dropTempView(events)
             if starts is not None:
                 self.spark.catalog.dropTempView(start_view)
         return pd.DataFrame.from_records([tuple(r) for r in rows], columns=columns)
+
+
+def _has_arrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True

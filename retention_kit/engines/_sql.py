@@ -24,6 +24,7 @@ class Dialect:
     epoch_us_template: str  # microseconds since 1970-01-01 of a timestamp {x}
     epoch_day_template: str  # days since 1970-01-01 of a timestamp {x}
     from_us_template: str  # timestamp from microseconds {x}
+    bit_templates: tuple[str, str] | None = None  # ({x} << {n}, {x} >> {n}) on BIGINT; None: no BIT_OR
 
     def q(self, name: str) -> str:
         """A quoted identifier (column names may hold spaces or capitals)."""
@@ -49,11 +50,15 @@ class Dialect:
 
 
 DUCKDB = Dialect("duckdb", '"', "epoch_us({x})",
-                 "CAST(CAST({x} AS DATE) - DATE '1970-01-01' AS BIGINT)", "make_timestamp({x})")
+                 "CAST(CAST({x} AS DATE) - DATE '1970-01-01' AS BIGINT)", "make_timestamp({x})",
+                 ("({x} << {n})", "({x} >> {n})"))
 POLARS = Dialect("polars", '"', "CAST({x} AS BIGINT)", "CAST(CAST({x} AS DATE) AS BIGINT)",
                  "CAST({x} AS TIMESTAMP)")
 SPARK = Dialect("spark", "`", "unix_micros({x})", "CAST(unix_date(CAST({x} AS DATE)) AS BIGINT)",
-                "timestamp_micros({x})")
+                "timestamp_micros({x})", ("shiftleft({x}, {n})", "shiftright({x}, {n})"))
+
+# Activity bitmasks hold one bit per period in a signed BIGINT.
+MAX_MASK_PERIODS = 63
 
 
 def count_if(condition: str) -> str:
@@ -98,8 +103,14 @@ def _events(base: str, cut: str) -> str:
     return f"ev_all AS (SELECT {base} FROM {EVENTS}), ev AS (SELECT * FROM ev_all WHERE {cut})"
 
 
-def cohort_query(d: Dialect, base: str, cut: str, code: str, *, mode: str, revenue: bool) -> str:
+def cohort_query(d: Dialect, base: str, cut: str, code: str, *, mode: str, revenue: bool,
+                 first_period: int | None = None, n_periods: int = 0) -> str:
     """Cells of the calendar cohort table.
+
+    With the data's first period code and the number of periods up to the as-of date
+    (at most 63) and an engine with BIT_OR, mode "on" runs as one aggregation per
+    customer (see :func:`_cohort_mask_query`) instead of distinct
+    (customer, period) pairs, a self-join and a second aggregation.
 
     mode "on": (cohort, period, customers[, revenue, gross]) from distinct (customer,
     period) pairs and each customer's first period; gross caps each customer's revenue
@@ -108,6 +119,9 @@ def cohort_query(d: Dialect, base: str, cut: str, code: str, *, mode: str, reven
     reversed cumulative sum.
     """
     period = d.period("t", code)
+    if mode == "on" and not revenue and first_period is not None and d.bit_templates is not None \
+            and 0 < n_periods <= MAX_MASK_PERIODS:
+        return _cohort_mask_query(d, base, cut, period, first_period, n_periods)
     head = f"WITH {_events(base, cut)}, per AS (SELECT cust, {period} AS p{', amount' if revenue else ''} FROM ev)"
     if mode == "on or after":
         return (f"{head}, span AS (SELECT cust, MIN(p) AS cohort, MAX(p) AS last_p FROM per GROUP BY cust) "
@@ -125,6 +139,24 @@ def cohort_query(d: Dialect, base: str, cut: str, code: str, *, mode: str, reven
             "SELECT b.cohort AS cohort, pr.p - b.cohort AS period, COUNT(*) AS customers, "
             "SUM(pr.rev) AS revenue, SUM(LEAST(pr.rev, b.rev0)) AS gross "
             "FROM pairs pr JOIN base b ON pr.cust = b.cust GROUP BY b.cohort, pr.p - b.cohort")
+
+
+def _cohort_mask_query(d: Dialect, base: str, cut: str, period: str, first_period: int, n_periods: int) -> str:
+    """mode "on" without revenue from one pass grouped by customer: the first active
+    period and a bitmask of the active ones (bit b = period first_period + b). Customers
+    sharing (cohort, mask) are counted together, and each set bit of a mask adds its
+    customers to one cell. The distinct (customer, period) pairs are never built: the
+    only large aggregation has one row per customer (about twice as fast on DuckDB at
+    50M events, and one shuffle instead of three on Spark)."""
+    shl, shr = d.bit_templates
+    bit = shl.format(x="CAST(1 AS BIGINT)", n="b")
+    bits = ", ".join(f"({b})" for b in range(n_periods))
+    is_set = f"({shr.format(x='mask', n='bits.b')} & 1) = 1"
+    return (f"WITH {_events(base, cut)}, per AS (SELECT cust, {period} - {first_period} AS b FROM ev), "
+            f"masks AS (SELECT MIN(b) AS c, BIT_OR({bit}) AS mask FROM per GROUP BY cust), "
+            "combos AS (SELECT c, mask, COUNT(*) AS n FROM masks GROUP BY c, mask) "
+            f"SELECT c + {first_period} AS cohort, bits.b - c AS period, SUM(n) AS customers "
+            f"FROM combos CROSS JOIN (VALUES {bits}) AS bits(b) WHERE {is_set} GROUP BY c, bits.b")
 
 
 def _activity(d: Dialect, base: str, cut: str, n_keep: int, starts: bool) -> str:
