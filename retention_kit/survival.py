@@ -579,22 +579,31 @@ def survival_table(
     censor_time = as_of_ts if censor_at == "as_of" else as_of_ts - churn_gap
     raw = log.lifetime_counts(churn_after=churn_gap, censor_time=censor_time, unit=period, starts=table)
     for i, col in enumerate(by_cols):
-        if (raw[f"k{i}_n"].to_numpy() > 1).any():
+        if (raw[f"k{i}_n"] > 1).any():
             raise DataError(
                 f"Column {col!r} in events varies within a customer. A lifetime carries one value per "
                 f"customer: keep the value at the start, or leave {col!r} out of by.")
-    span = raw["span"].to_numpy(np.int64)
+    # Rows are sorted on one int64 key, span * 2 + churned (a multi-column sort_values
+    # factorizes each key first, 10x slower); DuckDB and Polars sorted them already.
+    if "key" in raw:  # exact durations, one key per customer: count the runs of equal keys
+        key = np.asarray(raw["key"], np.int64)
+        if not (key[1:] >= key[:-1]).all():
+            key = np.sort(key)
+        runs = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])[:len(key)]
+        counts, key = np.diff(np.r_[runs, len(key)]), key[runs]
+        span, churned, order = key >> 1, key & 1, slice(None)
+    else:  # grouped by (by..., span, churned) in the engine: rows are unique
+        span, churned = np.asarray(raw["span"], np.int64), np.asarray(raw["churned"], np.int64)
+        key = span * 2 + churned
+        order = slice(None) if (key[1:] >= key[:-1]).all() else np.argsort(key, kind="stable")
+        span, churned, counts = span[order], churned[order], np.asarray(raw["n"], np.int64)[order]
     # The pandas path divides nanoseconds by a day's nanoseconds: the same float here.
     duration = (span * 1000) / _DAY.value if period is None else span.astype(float)
-    out = pd.DataFrame({**{col: raw[f"k{i}"].to_numpy() for i, col in enumerate(by_cols)},
-                        "duration": duration, "churned": raw["churned"].to_numpy(np.int64) == 1,
-                        count_col: raw["n"].to_numpy(np.int64)})
-    # The engine grouped by (by..., span, churned), so rows are unique: only sort them, with
-    # one int64 key (a multi-column sort_values factorizes each key first, 10x slower).
-    out = out.iloc[np.argsort(span * 2 + out["churned"].to_numpy(np.int64), kind="stable")]
+    out = pd.DataFrame({**{col: np.asarray(raw[f"k{i}"])[order] for i, col in enumerate(by_cols)},
+                        "duration": duration, "churned": churned == 1,
+                        count_col: counts})
     if by_cols:
-        out = out.sort_values(by_cols, kind="stable", na_position="last")
-    out = out.reset_index(drop=True)
+        out = out.sort_values(by_cols, kind="stable", na_position="last", ignore_index=True)
     report.customers = int(out[count_col].sum())
     out.attrs.update(as_of=as_of_ts, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
                      data_quality=report)

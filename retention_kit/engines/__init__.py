@@ -153,13 +153,20 @@ class EngineLog:
         return {k: row[k] for k in row.index}
 
     def lifetime_counts(self, *, churn_after: pd.Timedelta, censor_time: pd.Timestamp, unit: str | None,
-                        starts: pd.DataFrame | None = None) -> pd.DataFrame:
-        """The (k..., span, churned, n, k_n...) survival table (see :func:`._sql.lifetime_query`)."""
+                        starts: pd.DataFrame | None = None) -> dict[str, np.ndarray]:
+        """The (k..., span, churned, n, k_n...) survival table (see :func:`._sql.lifetime_query`;
+        exact durations without carried columns: one key per customer) as numpy
+        columns, skipping an intermediate DataFrame of up to one row per customer (0.5 s at
+        5M rows)."""
         d = self.source.dialect
         sql = _sql.lifetime_query(d, self.base, self.cut, self.n_keep, starts is not None,
                                   as_of_us=_us(self.as_of), churn_us=_us_delta(churn_after),
                                   censor_us=_us(censor_time), unit=unit)
-        return self.run(sql, starts)
+        fetch = getattr(self.source, "run_arrays", None)
+        if fetch is not None and not self.n_keep:  # numeric columns without NULLs
+            return fetch(sql, starts)
+        out = self.run(sql, starts)
+        return {col: out[col].to_numpy() for col in out.columns}
 
     def crr_counts(self, code: str, *, revenue: bool) -> pd.DataFrame:
         d = self.source.dialect

@@ -148,16 +148,20 @@ class DuckDBSource:
             stats.update(null_amounts=int(amounts["nulls"]), negative_amounts=0, zero_amounts=0)
         return stats
 
-    def run(self, sql: str, starts: pd.DataFrame | None = None) -> pd.DataFrame:
+    def run_arrays(self, sql: str, starts: pd.DataFrame | None = None) -> dict:
+        """A result of numeric columns without NULLs as numpy arrays (no DataFrame)."""
+        return self.run(sql, starts, fetch="fetchnumpy")
+
+    def run(self, sql: str, starts: pd.DataFrame | None = None, fetch: str = "df"):
         if self.own:
             if starts is not None:
                 self.con.register(_sql.STARTS, starts)
             try:
-                return self.relation.query(_sql.EVENTS, sql).df()
+                return getattr(self.relation.query(_sql.EVENTS, sql), fetch)()
             finally:
                 if starts is not None:
                     self.con.unregister(_sql.STARTS)
         # A caller's relation lives in its own connection: DuckDB finds the starts table
         # by its Python name (a replacement scan).
         rk_starts = starts  # noqa: F841
-        return self.relation.query(_sql.EVENTS, sql).df()
+        return getattr(self.relation.query(_sql.EVENTS, sql), fetch)()

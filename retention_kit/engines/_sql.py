@@ -25,6 +25,7 @@ class Dialect:
     epoch_day_template: str  # days since 1970-01-01 of a timestamp {x}
     from_us_template: str  # timestamp from microseconds {x}
     bit_templates: tuple[str, str] | None = None  # ({x} << {n}, {x} >> {n}) on BIGINT; None: no BIT_OR
+    sorts_results: bool = True  # ORDER BY big results (not on Spark, where a global sort is one more job)
 
     def q(self, name: str) -> str:
         """A quoted identifier (column names may hold spaces or capitals)."""
@@ -55,7 +56,7 @@ DUCKDB = Dialect("duckdb", '"', "epoch_us({x})",
 POLARS = Dialect("polars", '"', "CAST({x} AS BIGINT)", "CAST(CAST({x} AS DATE) AS BIGINT)",
                  "CAST({x} AS TIMESTAMP)")
 SPARK = Dialect("spark", "`", "unix_micros({x})", "CAST(unix_date(CAST({x} AS DATE)) AS BIGINT)",
-                "timestamp_micros({x})", ("shiftleft({x}, {n})", "shiftright({x}, {n})"))
+                "timestamp_micros({x})", ("shiftleft({x}, {n})", "shiftright({x}, {n})"), sorts_results=False)
 
 # Activity bitmasks hold one bit per period in a signed BIGINT.
 MAX_MASK_PERIODS = 63
@@ -191,9 +192,10 @@ def start_checks_query(d: Dialect, base: str, cut: str) -> str:
 
 def lifetime_query(d: Dialect, base: str, cut: str, n_keep: int, starts: bool, *, as_of_us: int,
                    churn_us: int, censor_us: int, unit: str | None) -> str:
-    """The (k..., span, churned, count) survival table: span is the duration in
-    microseconds (unit None) or in calendar periods, churned 1/0; the definitions of
-    ``customer_lifetimes`` (last activity, or the start when there is none)."""
+    """The (k..., span, churned, n) survival table: span is the duration in microseconds
+    (unit None) or in calendar periods, churned 1/0; the definitions of
+    ``customer_lifetimes`` (last activity, or the start when there is none). Exact
+    durations without carried columns come as one key per customer instead, span * 2 + churned."""
     act = _activity(d, base, cut, n_keep, starts)
     keeps = "".join(f", k{i}, k{i}_n" for i in range(n_keep))
     if starts:
@@ -211,9 +213,14 @@ def lifetime_query(d: Dialect, base: str, cut: str, n_keep: int, starts: bool, *
     ks = [f"k{i}" for i in range(n_keep)]
     varying = "".join(f", MAX(k{i}_n) AS k{i}_n" for i in range(n_keep))
     group = ", ".join([*ks, "span", "churned"])
-    return (f"WITH {act}, {life}, spans AS (SELECT {span} AS span, "
-            f"CASE WHEN {churned} THEN 1 ELSE 0 END AS churned{keeps} FROM life) "
-            f"SELECT {group}, COUNT(*) AS n{varying} FROM spans GROUP BY {group}")
+    head = (f"WITH {act}, {life}, spans AS (SELECT {span} AS span, "
+            f"CASE WHEN {churned} THEN 1 ELSE 0 END AS churned{keeps} FROM life) ")
+    if unit is None and not n_keep:
+        # Exact durations are nearly all distinct, so grouping would not shrink the result:
+        # one key per customer, span * 2 + churned, sorted where sorting is cheap; the
+        # caller counts the runs of equal keys.
+        return head + "SELECT span * 2 + churned AS key FROM spans" + (" ORDER BY key" if d.sorts_results else "")
+    return head + f"SELECT {group}, COUNT(*) AS n{varying} FROM spans GROUP BY {group}"
 
 
 def crr_query(d: Dialect, base: str, cut: str, code: str, *, revenue: bool) -> str:
