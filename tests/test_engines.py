@@ -369,3 +369,20 @@ def test_footer_statistics_step_aside_when_the_as_of_date_drops_rows(tmp_path):
     log = open_events(path, as_of=(last - pd.Timedelta(days=30)).strftime("%Y-%m-%d"))
     dropped = [check for check in log.report.checks if check["action"] == "dropped"]
     assert dropped and dropped[0]["rows"] > 0  # counted in a pass over the rows
+
+
+def test_csv_ids_with_leading_zeros_beyond_the_sniffed_rows_are_refused(tmp_path):
+    # DuckDB guesses column types from the first rows: 30,000 plain ids make it read the
+    # column as integers, and "00017" further down would silently become customer 17.
+    ids = [str(100 + i) for i in range(30_000)] + ["17", "00017"]
+    path = tmp_path / "ids.csv"
+    path.write_text("customer_id,date\n" + "".join(f"{i},2024-01-{1 + n % 28:02d}\n" for n, i in enumerate(ids)))
+    assert duckdb.connect().read_csv(str(path)).types[0] == "BIGINT"  # the trap is real
+    with pytest.raises(rk.DataError, match=r"1 of 30,002 ids are not plain integers \(e.g. '00017'\).*"
+                                           r"dtype=\{'customer_id': 'VARCHAR'\}"):
+        rk.cohort_table(str(path))
+    as_text = duckdb.connect().read_csv(str(path), dtype={"customer_id": "VARCHAR"})
+    assert rk.cohort_table(as_text, first_cohort="keep").sizes.sum() == 30_002  # the suggested fix works
+    plain = tmp_path / "plain.csv"
+    plain.write_text("customer_id,date\n" + "".join(f"{i},2024-01-{1 + n % 28:02d}\n" for n, i in enumerate(ids[:-1])))
+    assert rk.cohort_table(str(plain), first_cohort="keep").sizes.sum() == 30_001

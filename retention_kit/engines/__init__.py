@@ -20,7 +20,9 @@ month and day numbers on every engine.
 Time zones: time-zone-aware times are read as UTC wall time on DuckDB and Polars and in
 the session time zone on Spark (the pandas path uses the data's own zone); convert them
 first if calendar periods should follow another zone. Engines keep microseconds, pandas
-nanoseconds.
+nanoseconds. DuckDB guesses CSV column types from the first rows: customer ids it takes for
+integers are read as text and checked, so that an id such as "00017" further down is
+refused (with the fix) rather than merged with customer 17.
 
 Examples
 --------
@@ -82,12 +84,12 @@ def unsupported(function: str, option: str, value, supported: str):
         "(e.g. a filtered or sampled extract) for this option.")
 
 
-def _source(data):
+def _source(data, id_col: str | None = None):
     kind = engine_of(data)
     if kind == "duckdb":
         from ._duckdb import DuckDBSource
 
-        return DuckDBSource(data)
+        return DuckDBSource(data, id_col=id_col)
     if kind == "polars":
         from ._polars import PolarsSource
 
@@ -221,7 +223,7 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
     null counts, minimum and maximum dates, amounts above 0) are not read at all here.
     Raises :class:`DataError` as ``prepare_events`` does.
     """
-    source = _source(data)
+    source = _source(data, id_col=customer_col)
     keep_cols = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c]
     wanted = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col}
     wanted.update({f"column {c!r}": c for c in keep_cols})
@@ -241,7 +243,9 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
         raise DataError(
             f"Column {amount_col!r} is {source.kind(amount_col)}, not numbers. Cast it to a number in "
             "the engine first (strip currency signs and thousands separators).")
-    base = [f"{d.q(customer_col)} AS cust", f"{source.time_expr(time_col)} AS t"]
+    id_expr = getattr(source, "id_expr", d.q)
+    text_ids = getattr(source, "text_ids", lambda col: None)(customer_col)
+    base = [f"{id_expr(customer_col)} AS cust", f"{source.time_expr(time_col)} AS t"]
     if amount_col is not None:
         base.append(f"CAST({d.q(amount_col)} AS DOUBLE) AS amount")
     base += [f"{d.q(c)} AS k{i}" for i, c in enumerate(keep_cols)]
@@ -254,12 +258,20 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
     if stats is None:  # one pass over the rows
         stats = source.run(_sql.stats_query(d, base, d.q(time_col), amount=amount_col is not None,
                                             cutoff_us=None if cutoff is None else _us(cutoff),
-                                            whole_day=whole_day)).iloc[0]
+                                            whole_day=whole_day, text_ids=text_ids)).iloc[0]
     n_rows = _int(stats["n_rows"])
     if n_rows == 0:
         raise DataError(f"The event log is empty (0 rows in {source.label}): there is nothing to "
                         "analyse. Check the path and any filter applied before this call.")
     report = DataQualityReport(rows_in=n_rows)
+    if text_ids is not None and _int(stats["odd_ids"]):
+        raise DataError(
+            f"Column {customer_col!r} looks like integers in the first rows of {source.label}, but "
+            f"{_int(stats['odd_ids']):,} of {n_rows:,} ids are not plain integers (e.g. "
+            f"{stats['odd_id_example']!r}); read as numbers, such ids merge with others ('00017' and '17' "
+            "both become 17) or are lost. "
+            f"Read the ids as text: pass duckdb.read_csv(path, dtype={{{customer_col!r}: 'VARCHAR'}}) "
+            "instead of the path.")
     if _int(stats["null_ids"]):
         raise DataError(
             f"Column {customer_col!r} is empty in {_int(stats['null_ids']):,} of {n_rows:,} rows. Events "

@@ -13,6 +13,8 @@ from . import _sql
 
 _PARQUET = (".parquet", ".parq", ".pq")
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
+_INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+             "UBIGINT"}
 
 
 def _require():
@@ -64,10 +66,10 @@ class DuckDBSource:
 
     dialect = _sql.DUCKDB
 
-    def __init__(self, data):
+    def __init__(self, data, id_col: str | None = None):
         duckdb = _require()
         self.own = not hasattr(data, "query")
-        self.paths, self.format = [], None
+        self.paths, self.format, self.id_col, self.id_type = [], None, id_col, None
         if self.own:
             paths, kind = _expand(data)
             self.con = duckdb.connect()
@@ -82,6 +84,22 @@ class DuckDBSource:
             self.relation, self.label = data, "DuckDB relation"
         self.columns = list(self.relation.columns)
         self._types = dict(zip(self.columns, (str(t).upper() for t in self.relation.types)))
+        if self.format == "csv" and self._types.get(id_col) in _INTEGERS:
+            # The CSV sniffer guessed integer ids from a sample of rows; an id such as "00017"
+            # further down would be read as 17 and merged with customer 17. Read the ids as
+            # text and cast them (see id_expr); validation counts the ids that are not plain
+            # integers (see text_ids) and refuses them.
+            self.id_type = self._types[id_col]
+            self.relation = self.con.read_csv(self.paths, dtype={id_col: "VARCHAR"})
+
+    def id_expr(self, col: str) -> str:
+        """The customer id as the engine should read it (the sniffed integer type for CSV)."""
+        c = self.dialect.q(col)
+        return f"TRY_CAST({c} AS {self.id_type})" if self.id_type and col == self.id_col else c
+
+    def text_ids(self, col: str) -> tuple[str, str] | None:
+        """(raw text column, integer type) when ``col`` holds integer ids read as text."""
+        return (self.dialect.q(col), self.id_type) if self.id_type and col == self.id_col else None
 
     def kind(self, col: str) -> str:
         t = self._types[col]

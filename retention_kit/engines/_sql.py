@@ -74,9 +74,10 @@ def count_if(condition: str) -> str:
 
 
 def stats_query(d: Dialect, base: str, raw_time: str, *, amount: bool, cutoff_us: int | None,
-                whole_day: bool) -> str:
+                whole_day: bool, text_ids: tuple[str, str] | None = None) -> str:
     """One pass of validation counts: rows, missing ids/dates, unreadable dates, amounts,
-    first/last time, and what the as-of date drops."""
+    first/last time, what the as-of date drops and, given ``text_ids`` (the raw id text and
+    the integer type it is read as), how many ids are not plain integers, and one of them."""
     us = d.epoch_us("t")
     parts = [
         "COUNT(*) AS n_rows",
@@ -90,11 +91,18 @@ def stats_query(d: Dialect, base: str, raw_time: str, *, amount: bool, cutoff_us
         parts += [f"{count_if('amount IS NULL')} AS null_amounts",
                   f"{count_if('amount < 0')} AS negative_amounts",
                   f"{count_if('amount = 0')} AS zero_amounts"]
+    if text_ids is not None:
+        parts += [f"{count_if('odd_id')} AS odd_ids", "MIN(CASE WHEN odd_id THEN id_raw END) AS odd_id_example"]
     if cutoff_us is not None:
         after = f"{us} >= {cutoff_us}" if whole_day else f"{us} > {cutoff_us}"
         parts += [f"{count_if(after)} AS after_as_of",
                   f"MAX(CASE WHEN NOT ({after}) THEN {us} END) AS last_kept_us"]
-    return (f"WITH raw AS (SELECT {base}, {raw_time} AS t_raw FROM {EVENTS}) "
+    extra = ""
+    if text_ids is not None:  # "00017", "+17" or " 17" would all be read as 17
+        raw, typ = text_ids
+        odd = f"{raw} IS NOT NULL AND CAST(TRY_CAST({raw} AS {typ}) AS VARCHAR) IS DISTINCT FROM {raw}"
+        extra = f", ({odd}) AS odd_id, {raw} AS id_raw"
+    return (f"WITH raw AS (SELECT {base}, {raw_time} AS t_raw{extra} FROM {EVENTS}) "
             f"SELECT {', '.join(parts)} FROM raw")
 
 
