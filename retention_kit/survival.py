@@ -585,13 +585,9 @@ def survival_table(
                 f"customer: keep the value at the start, or leave {col!r} out of by.")
     # Rows are sorted on one int64 key, span * 2 + churned (a multi-column sort_values
     # factorizes each key first, 10x slower); DuckDB and Polars sorted them already.
-    if "key" in raw:  # exact durations, one key per customer: count the runs of equal keys
-        key = np.asarray(raw["key"], np.int64)
-        if not (key[1:] >= key[:-1]).all():
-            key = np.sort(key)
-        runs = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])[:len(key)]
-        counts, key = np.diff(np.r_[runs, len(key)]), key[runs]
-        span, churned, order = key >> 1, key & 1, slice(None)
+    if "key" in raw:  # exact durations, one key per customer
+        span, churned, counts = _count_keys(np.asarray(raw["key"], np.int64))
+        order = slice(None)
     else:  # grouped by (by..., span, churned) in the engine: rows are unique
         span, churned = np.asarray(raw["span"], np.int64), np.asarray(raw["churned"], np.int64)
         key = span * 2 + churned
@@ -608,6 +604,17 @@ def survival_table(
     out.attrs.update(as_of=as_of_ts, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
                      data_quality=report)
     return out
+
+
+def _count_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One int64 key per customer, span * 2 + churned (span >= 0), to the distinct (span,
+    churned) pairs in order and their counts: a sort (skipped when already sorted) and the
+    runs of equal keys, several times faster than a groupby on two columns."""
+    if not (key[1:] >= key[:-1]).all():
+        key = np.sort(key)
+    runs = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])[:len(key)]
+    counts, key = np.diff(np.r_[runs, len(key)]), key[runs]
+    return key >> 1, key & 1, counts
 
 
 def _survival_table_numpy(events, *, churn_after, as_of, customer_col, time_col, unit, censor_at,
@@ -636,12 +643,14 @@ def _survival_table_numpy(events, *, churn_after, as_of, customer_col, time_col,
     censor_ns = as_of_ns if censor_at == "as_of" else as_of_ns - gap_ns
     end = np.where(churned, last, np.maximum(first, censor_ns))
     if period is None:
-        duration = (end - first) / _DAY.value
+        span = end - first  # nanoseconds
     else:
         freq = parse_freq(period)
-        duration = (_event_periods(end, freq) - _event_periods(first, freq)).astype(float)
-    keys = pd.DataFrame({"duration": duration, "churned": churned})
-    out = keys.groupby(["duration", "churned"], sort=True).size().rename(count_col).reset_index()
+        span = (_event_periods(end, freq) - _event_periods(first, freq)).astype(np.int64)
+    churned = churned.astype(np.int64)
+    span, churned, counts = _count_keys(span * 2 + churned)
+    duration = span / _DAY.value if period is None else span.astype(float)
+    out = pd.DataFrame({"duration": duration, "churned": churned == 1, count_col: counts})
     log.report.customers = len(first)
     out.attrs.update(as_of=log.as_of, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
                      data_quality=log.report)
