@@ -156,7 +156,7 @@ def _cohort_mask_query(d: Dialect, base: str, cut: str, period: str, first_perio
     sharing (cohort, mask) are counted together, and each set bit of a mask adds its
     customers to one cell. The distinct (customer, period) pairs are never built: the
     only large aggregation has one row per customer (about twice as fast on DuckDB at
-    50M events, and one shuffle instead of three on Spark)."""
+    50M events; on Spark a single shuffle of the events)."""
     shl, shr = d.bit_templates
     bit = shl.format(x="CAST(1 AS BIGINT)", n="b")
     bits = ", ".join(f"({b})" for b in range(n_periods))
