@@ -54,7 +54,7 @@ DUCKDB = Dialect("duckdb", '"', "epoch_us({x})",
                  "CAST(CAST({x} AS DATE) - DATE '1970-01-01' AS BIGINT)", "make_timestamp({x})",
                  ("({x} << {n})", "({x} >> {n})"))
 POLARS = Dialect("polars", '"', "CAST({x} AS BIGINT)", "CAST(CAST({x} AS DATE) AS BIGINT)",
-                 "CAST({x} AS TIMESTAMP)")
+                 "CAST({x} AS TIMESTAMP)")  # Polars SQL 2.1 has neither BIT_OR nor bit shifts
 SPARK = Dialect("spark", "`", "unix_micros({x})", "CAST(unix_date(CAST({x} AS DATE)) AS BIGINT)",
                 "timestamp_micros({x})", ("shiftleft({x}, {n})", "shiftright({x}, {n})"), sorts_results=False)
 
