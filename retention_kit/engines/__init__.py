@@ -164,9 +164,8 @@ class EngineLog:
         sql = _sql.lifetime_query(d, self.base, self.cut, self.n_keep, starts is not None,
                                   as_of_us=_us(self.as_of), churn_us=_us_delta(churn_after),
                                   censor_us=_us(censor_time), unit=unit)
-        fetch = getattr(self.source, "run_arrays", None)
-        if fetch is not None and not self.n_keep:  # numeric columns without NULLs
-            return fetch(sql, starts)
+        if not self.n_keep:  # numeric columns without NULLs
+            return self.source.run_arrays(sql, starts)
         out = self.run(sql, starts)
         return {col: out[col].to_numpy() for col in out.columns}
 
@@ -203,8 +202,7 @@ def _missing_column(source, arg: str, col: str, what: str):
 def _footer_stats(source, customer_col, time_col, amount_col, cutoff, whole_day) -> dict | None:
     """The validation counts from file metadata when the source has them (Parquet footers)
     and the as-of cut drops no row; None otherwise."""
-    footer = getattr(source, "footer_stats", None)
-    stats = footer(customer_col, time_col, amount_col) if footer is not None else None
+    stats = source.footer_stats(customer_col, time_col, amount_col)
     if stats is None or cutoff is None:
         return stats
     last = stats["last_us"]
@@ -243,9 +241,8 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
         raise DataError(
             f"Column {amount_col!r} is {source.kind(amount_col)}, not numbers. Cast it to a number in "
             "the engine first (strip currency signs and thousands separators).")
-    id_expr = getattr(source, "id_expr", d.q)
-    text_ids = getattr(source, "text_ids", lambda col: None)(customer_col)
-    base = [f"{id_expr(customer_col)} AS cust", f"{source.time_expr(time_col)} AS t"]
+    text_ids = source.text_ids(customer_col)
+    base = [f"{source.id_expr(customer_col)} AS cust", f"{source.time_expr(time_col)} AS t"]
     if amount_col is not None:
         base.append(f"CAST({d.q(amount_col)} AS DOUBLE) AS amount")
     base += [f"{d.q(c)} AS k{i}" for i, c in enumerate(keep_cols)]

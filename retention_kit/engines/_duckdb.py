@@ -10,6 +10,7 @@ import pandas as pd
 
 from ..errors import DataError
 from . import _sql
+from ._base import Source
 
 _PARQUET = (".parquet", ".parq", ".pq")
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".csv.zst")
@@ -61,7 +62,7 @@ def _expand(data) -> tuple[list[str], str]:
     return out, _file_kind(named)
 
 
-class DuckDBSource:
+class DuckDBSource(Source):
     """Events in files read by DuckDB, or in a DuckDB relation."""
 
     dialect = _sql.DUCKDB
@@ -98,7 +99,6 @@ class DuckDBSource:
         return f"TRY_CAST({c} AS {self.id_type})" if self.id_type and col == self.id_col else c
 
     def text_ids(self, col: str) -> tuple[str, str] | None:
-        """(raw text column, integer type) when ``col`` holds integer ids read as text."""
         return (self.dialect.q(col), self.id_type) if self.id_type and col == self.id_col else None
 
     def kind(self, col: str) -> str:

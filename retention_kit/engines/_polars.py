@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from . import _sql
+from ._base import Source
 
 _TIME = "__rk_time"  # the normalised time column added to the lazy frame
 
@@ -14,7 +15,7 @@ def to_pandas(frame) -> pd.DataFrame:
     return pd.DataFrame({name: frame[name].to_numpy() for name in frame.columns})
 
 
-class PolarsSource:
+class PolarsSource(Source):
     """Events in a Polars DataFrame or LazyFrame."""
 
     dialect = _sql.POLARS

@@ -7,11 +7,12 @@ import itertools
 import pandas as pd
 
 from . import _sql
+from ._base import Source
 
 _ids = itertools.count()
 
 
-class SparkSource:
+class SparkSource(Source):
     """Events in a PySpark DataFrame. Calendar periods follow the session time zone
     (``spark.sql.session.timeZone``); set it to UTC or to the zone of the calendar."""
 
