@@ -4,8 +4,6 @@ comparisons of retention strategies.
 The public API is re-exported here; each name lives in the module of its concept.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from . import (
     cohorts as _cohorts, compare as _compare, contractual as _contractual, crr as _crr,
     datasets as _datasets, errors as _errors, plotting as _plotting, survival as _survival,
@@ -18,18 +16,14 @@ from .datasets import *  # noqa: F401,F403
 from .errors import *  # noqa: F401,F403
 from .multiple_testing import adjust_p_values
 from .plotting import *  # noqa: F401,F403
-from .results import DataQualityReport
+from .results import DataQualityReport, data_quality
 from .survival import *  # noqa: F401,F403
 from .validation import check_events
 from . import exercises  # rk.exercises.check("crr-1", answer): the course's self-checking exercises
-
-try:
-    __version__ = version("retention_kit")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+from ._version import __version__
 
 __all__ = [
     *_crr.__all__, *_cohorts.__all__, *_survival.__all__, *_contractual.__all__,
     *_compare.__all__, *_plotting.__all__, *_datasets.__all__, *_errors.__all__,
-    "DataQualityReport", "adjust_p_values", "check_events", "exercises", "__version__",
+    "DataQualityReport", "data_quality", "adjust_p_values", "check_events", "exercises", "__version__",
 ]

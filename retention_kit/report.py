@@ -1,4 +1,5 @@
-"""Helpers of the retention report (``notebooks/retention_report.ipynb`` and
+"""Helpers of the retention report (``notebooks/retention_report.ipynb``, installed as package
+data, and
 ``retention-kit report``): reading the analyst's file with a column mapping, checking it
 before anything runs, the reproducibility header and the text that adapts to the results.
 
@@ -448,16 +449,14 @@ def _check_arms(events: pd.DataFrame, config: ReportConfig) -> None:
 
 
 def report_notebook() -> Path:
-    """Path of the report notebook: ``notebooks/retention_report.ipynb`` of the source tree,
-    or the copy installed with the package."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "notebooks" / "retention_report.ipynb",
-                      here / "notebooks" / "retention_report.ipynb"):
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        "The report notebook retention_report.ipynb was not found next to the package; pass "
-        "--notebook PATH to use a copy.")
+    """Path of the report notebook, installed with the package as
+    ``retention_kit.notebooks/retention_report.ipynb`` (``notebooks/`` of the source tree)."""
+    resource = files("retention_kit.notebooks") / "retention_report.ipynb"
+    if not resource.is_file():
+        raise FileNotFoundError(
+            "The report notebook retention_report.ipynb is missing from this installation of "
+            "retention_kit; reinstall it, or pass --notebook PATH to use a copy.")
+    return Path(str(resource))
 
 
 # --------------------------------------------------------------------------------------

@@ -3,12 +3,11 @@ HTML/text rendering that makes results readable in Jupyter."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from html import escape
 
 import pandas as pd
 
-__all__ = ["DataQualityReport", "render_html"]
+__all__ = ["DataQualityReport", "data_quality", "render_html"]
 
 
 def render_html(title: str, table: pd.DataFrame | None, notes=(), *, styler=None) -> str:
@@ -24,42 +23,106 @@ def render_html(title: str, table: pd.DataFrame | None, notes=(), *, styler=None
     return "".join(parts)
 
 
-@dataclass
-class DataQualityReport:
+def _stamp(value) -> str | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value).isoformat()
+
+
+def _time(value) -> pd.Timestamp | None:
+    return None if value is None else pd.Timestamp(value)
+
+
+class DataQualityReport(dict):
     """What validation found in an event log and what it did about it.
 
     Every row of :attr:`summary` is one check: how many rows it concerned, what was done
     (``kept``, ``dropped``, ``converted``) and why. Nothing is dropped without a row here.
+
+    The report is a plain JSON record underneath (a ``dict`` of numbers, strings and lists,
+    times as ISO text), so a frame that carries it in ``.attrs["data_quality"]`` survives
+    ``to_parquet``, ``pickle``, ``copy.deepcopy`` and ``pd.concat``. After a round trip that
+    leaves a bare ``dict``, :func:`data_quality` turns it back into a report.
+
+    Examples
+    --------
+    >>> report = DataQualityReport(rows_in=3, rows_used=2, customers=2)
+    >>> report.add("missing customer id", 1, "dropped", "no customer to attribute the row to")
+    >>> report.rows_dropped, report["checks"][0]["rows"]
+    (1, 1)
+    >>> import json; json.loads(json.dumps(report))["rows_used"]
+    2
     """
 
-    rows_in: int = 0
-    rows_used: int = 0
-    first_time: pd.Timestamp | None = None
-    last_time: pd.Timestamp | None = None
-    as_of: pd.Timestamp | None = None
-    checks: list[dict] = field(default_factory=list)
-    # Counting distinct customers costs a hash pass (0.3 s at 10M rows), so validation hands
-    # over the ids and the count is made only when someone reads it.
-    customer_ids: object = field(default=None, repr=False, compare=False)
-    _customers: int | None = field(default=None, repr=False)
+    _FIELDS = ("rows_in", "rows_used", "customers", "first_time", "last_time", "as_of", "checks")
+
+    def __init__(self, rows_in: int = 0, rows_used: int = 0, first_time=None, last_time=None,
+                 as_of=None, checks=None, customers: int | None = None, customer_ids=None):
+        super().__init__(rows_in=int(rows_in), rows_used=int(rows_used), customers=None,
+                         first_time=_stamp(first_time), last_time=_stamp(last_time),
+                         as_of=_stamp(as_of), checks=[dict(c) for c in (checks or [])])
+        # Counting distinct customers costs a hash pass (0.3 s at 10M rows), so validation
+        # hands over the ids and the count is made only when someone reads it.
+        self._customer_ids = customer_ids
+        if customers is not None:
+            self.customers = customers
+
+    @classmethod
+    def from_dict(cls, record: dict) -> "DataQualityReport":
+        """The report back from its JSON record (what Parquet metadata returns)."""
+        unknown = set(record) - set(cls._FIELDS)
+        if unknown:
+            raise ValueError(f"Not a data-quality record: unexpected keys {sorted(unknown)}.")
+        return cls(**{k: record[k] for k in cls._FIELDS if k in record})
+
+    def to_dict(self) -> dict:
+        """A plain JSON-serialisable copy (the customer count is made first if pending)."""
+        self.customers  # noqa: B018 (settles a pending count)
+        return {k: (list(map(dict, v)) if k == "checks" else v) for k, v in self.items()}
+
+    def __getattr__(self, name):
+        # Fields read as attributes (report.rows_in); the times come back as Timestamps.
+        if name in DataQualityReport._FIELDS:
+            value = self[name]
+            return _time(value) if name in ("first_time", "last_time", "as_of") else value
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        if name in ("first_time", "last_time", "as_of"):
+            self[name] = _stamp(value)
+        elif name in ("rows_in", "rows_used"):
+            self[name] = int(value)
+        elif name == "checks":
+            self[name] = list(value)
+        else:
+            super().__setattr__(name, value)
+
+    def __reduce__(self):
+        # pickle and deepcopy rebuild from the record (the pending ids are not worth keeping).
+        return (DataQualityReport.from_dict, (self.to_dict(),))
 
     @property
-    def customers(self) -> int:
+    def customers(self) -> int | None:
         """Distinct customers in the rows used."""
-        if self._customers is None:
-            ids = self.customer_ids
-            self._customers = 0 if ids is None else int(pd.Series(ids).nunique())
-            self.customer_ids = None
-        return self._customers
+        if self["customers"] is None and self._customer_ids is not None:
+            self["customers"] = int(pd.Series(self._customer_ids).nunique())
+            self._customer_ids = None
+        return self["customers"]
 
     @customers.setter
     def customers(self, value: int) -> None:
-        self._customers, self.customer_ids = int(value), None
+        self["customers"], self._customer_ids = int(value), None
+
+    @property
+    def customer_ids(self):
+        return self._customer_ids
+
+    @customer_ids.setter
+    def customer_ids(self, ids) -> None:
+        self["customers"], self._customer_ids = None, ids
 
     def add(self, check: str, rows: int, action: str, detail: str) -> None:
         """Record one check (only when it concerned at least one row)."""
         if rows:
-            self.checks.append(
+            self["checks"].append(
                 {"check": check, "rows": int(rows), "action": action, "detail": detail}
             )
 
@@ -70,16 +133,17 @@ class DataQualityReport:
     @property
     def summary(self) -> pd.DataFrame:
         """One row per finding: check, rows, action, detail."""
-        return pd.DataFrame(self.checks, columns=["check", "rows", "action", "detail"])
+        return pd.DataFrame(self["checks"], columns=["check", "rows", "action", "detail"])
 
     def _headline(self) -> str:
         span = ""
+        customers = "?" if self.customers is None else f"{self.customers:,}"
         if self.first_time is not None:
             span = f", {self.first_time:%Y-%m-%d} to {self.last_time:%Y-%m-%d}"
         as_of = f"; as of {self.as_of:%Y-%m-%d %H:%M}" if self.as_of is not None else ""
         return (
             f"{self.rows_in:,} rows in, {self.rows_used:,} used "
-            f"({self.rows_dropped:,} dropped); {self.customers:,} customers{span}{as_of}"
+            f"({self.rows_dropped:,} dropped); {customers} customers{span}{as_of}"
         )
 
     def __repr__(self) -> str:
@@ -94,3 +158,29 @@ class DataQualityReport:
         table = self.summary if self.checks else None
         notes = [] if self.checks else ["No findings: every row was used as it is."]
         return render_html(f"Data quality: {self._headline()}", table, notes)
+
+
+def data_quality(obj) -> DataQualityReport | None:
+    """The data-quality report of a loaded log, a lifetimes table or a result.
+
+    Works on a frame whose ``.attrs["data_quality"]`` went through Parquet (a bare dict), on
+    anything with a ``data_quality`` attribute, and on the report itself; None if there is
+    none.
+
+    Examples
+    --------
+    >>> import io, pandas as pd, retention_kit as rk
+    >>> cdnow = rk.load_cdnow()
+    >>> back = pd.read_parquet(io.BytesIO(cdnow.to_parquet()))
+    >>> rk.data_quality(back).rows_in == rk.data_quality(cdnow).rows_in == 69659
+    True
+    """
+    if isinstance(obj, DataQualityReport):
+        return obj
+    if isinstance(obj, dict):
+        return DataQualityReport.from_dict(obj)
+    attrs = getattr(obj, "attrs", None)
+    if isinstance(attrs, dict) and attrs.get("data_quality") is not None:
+        return data_quality(attrs["data_quality"])
+    found = getattr(obj, "data_quality", None)
+    return None if found is None else data_quality(found)
