@@ -1,0 +1,88 @@
+"""Shared helpers of the experiments package: argument checks that name the fix, number
+formatting for sentences and the result mix-in (``summary``, ``explain``, repr, HTML)."""
+
+from __future__ import annotations
+
+import difflib
+import math
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ParameterError
+from ..results import render_html
+
+
+def choose(value, options, name: str, aliases: dict | None = None) -> str:
+    """Read a string option; a misspelling raises with the closest valid choice."""
+    key = str(value).strip().lower().replace("_", "-").replace(" ", "-")
+    aliases = aliases or {}
+    if key in options:
+        return key
+    if key in aliases:
+        return aliases[key]
+    close = difflib.get_close_matches(key, list(options) + list(aliases), n=1, cutoff=0.5)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    raise ParameterError(f"{name}={value!r} is not an option.{hint} Use one of {list(options)}.")
+
+
+def check_probability(value, name: str, example: str = "0.05") -> float:
+    """A probability strictly between 0 and 1 (alpha, power, a rate)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 < float(value) < 1:
+        raise ParameterError(f"{name}={value!r} must be a probability strictly between 0 and 1, e.g. {example}.")
+    return float(value)
+
+
+def check_positive(value, name: str, example: str) -> float:
+    """A finite positive number."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not (math.isfinite(float(value)) and float(value) > 0):
+        raise ParameterError(f"{name}={value!r} must be a positive number, e.g. {example}.")
+    return float(value)
+
+
+def check_sides(sides) -> int:
+    if sides not in (1, 2) or isinstance(sides, bool):
+        raise ParameterError(f"sides={sides!r} must be 1 (only an improvement counts) or 2 (either direction).")
+    return int(sides)
+
+
+def check_allocation(allocation) -> float:
+    """Share of customers in the treatment arm."""
+    return check_probability(allocation, "allocation", "0.5 for equal arms")
+
+
+def fmt_p(p: float) -> str:
+    """A p-value for tables: 3 decimals, 4 below 0.001, "< 0.0001" below that."""
+    if not np.isfinite(p):
+        return "n/a"
+    return "< 0.0001" if p < 1e-4 else f"{p:.4f}" if p < 0.001 else f"{p:.3f}"
+
+
+def p_is(p: float) -> str:
+    """A p-value for sentences: "= 0.017" or "< 0.0001"."""
+    text = fmt_p(p)
+    return text if text.startswith("<") else f"= {text}"
+
+
+def prob(v: float) -> str:
+    """A probability for sentences, never rounded to a certainty it is not."""
+    if not np.isfinite(v):
+        return "n/a"
+    return "> 99.9%" if v > 0.999 else "< 0.1%" if v < 0.001 else f"{v:.1%}"
+
+
+class ResultMixin:
+    """``__repr__`` and ``_repr_html_`` from ``title``, ``summary`` and ``explain()``."""
+
+    title = "Result"
+
+    def __repr__(self) -> str:
+        with pd.option_context("display.width", 120, "display.precision", 4,
+                               "display.max_columns", 20):
+            table = self.summary.to_string()
+        return f"{type(self).__name__}: {self.title}\n{table}\n(.explain() for the reading in words)"
+
+    def _repr_html_(self) -> str:
+        return render_html(self.title, self.summary, self.explain().split("\n"))
