@@ -11,7 +11,10 @@ Shared definitions (the same in every module of the kit):
 * **Lifetime.** The duration runs from the customer's *start* (first activity, or a given
   start time such as the experiment assignment) to the *last activity*. A customer is
   **churned** when inactive for at least ``churn_after`` before ``as_of``; otherwise
-  **censored**, with the duration running to ``as_of``.
+  **censored**, with the duration running to the detection limit ``as_of - churn_after``.
+* **Not yet classifiable**: a customer who started after the detection limit. No lapse of
+  theirs could have been seen yet (they can only be censored, whatever they do), so they
+  are left out of the lifetimes and counted in the data-quality report.
 * **Retained at horizon H**: some activity strictly after start + H. The Kaplan-Meier
   S(H) estimates exactly this.
 * **Mature for horizon H**: start + H + churn_after <= as_of.
@@ -192,10 +195,11 @@ def customer_lifetimes(
     Returns
     -------
     DataFrame
-        One row per customer, sorted by id, with ``customer_id``, ``start``,
+        One row per classifiable customer, sorted by id, with ``customer_id``, ``start``,
         ``first_activity`` (NaT if none at or after the start), ``last_activity``,
         ``duration`` (float), ``churned`` (bool) and the ``keep_cols``. ``.attrs`` holds
-        ``as_of``, ``churn_after``, ``time_unit`` and the ``data_quality`` report.
+        ``as_of``, ``churn_after``, ``time_unit``, ``censor_at``, ``not_yet_classifiable``
+        (the number of customers left out, see Notes) and the ``data_quality`` report.
 
     Notes
     -----
@@ -219,8 +223,23 @@ def customer_lifetimes(
     independent of the customer's fate. Fixed-horizon comparisons of mature customers (start + H +
     churn_after <= as_of) are unaffected: both choices agree up to ``as_of - churn_after``.
     With ``"detection_limit"`` a censored customer's duration can be shorter than their
-    last activity minus start, and customers who started within ``churn_after`` of
-    ``as_of`` get duration 0 (not yet classifiable).
+    last activity minus start.
+
+    *Customers who are not yet classifiable are left out.* A customer who started after
+    the detection limit ``as_of - churn_after`` has no observable follow-up: whatever they
+    do, they cannot be churned yet. Kept as censored lifetimes (of 0 days, or of up to
+    ``churn_after`` with ``censor_at="as_of"``), they would sit in the risk set of every
+    early horizon without ever adding a churn, so every curve is lifted: on a simulated shop
+    acquiring to the end of the data (20,000 customers, seed 2024, ``churn_after=120``, a
+    third of them late) Kaplan-Meier S(0+) was 0.934 and S(30) 0.710 against a true 0.902
+    and 0.689; without them it is 0.902 and 0.686 (``tests/test_late_starters.py``). So
+    they are dropped here, which keeps every consumer of the table (Kaplan-Meier,
+    log-rank, RMST from arrays, Cox, :func:`~retention_kit.compare_retention`'s curves,
+    plain lifelines) unbiased by default; the data-quality report has a "not yet
+    classifiable" row (their events, dropped, and how many customers started after which
+    instant) and ``.attrs["not_yet_classifiable"]`` counts them. This applies under
+    either ``censor_at``. A customer who started exactly at the limit is kept: their churn
+    at day 0 is observable.
 
     *Why the threshold matters and how to choose it.* Without contracts nobody announces
     they left; ``churn_after`` turns silence into churn and trades two errors. Too short:
@@ -243,6 +262,15 @@ def customer_lifetimes(
       customer_id  duration  churned
     0           a      31.0     True
     1           b      86.0    False
+
+    A customer who started after the detection limit (c, on 04-15) is left out and counted:
+
+    >>> late = pd.concat([log, pd.DataFrame({"customer_id": ["c"], "date": [pd.Timestamp("2024-04-15")]})])
+    >>> life = customer_lifetimes(late, churn_after=60)
+    >>> life["customer_id"].tolist(), life.attrs["not_yet_classifiable"]
+    (['a', 'b'], 1)
+    >>> life.attrs["data_quality"].summary[["check", "rows", "action"]].values.tolist()
+    [['not yet classifiable', 1, 'dropped']]
     """
     churn_gap = parse_duration(churn_after, name="churn_after")
     period, unit_name = _time_unit(unit)
@@ -257,10 +285,10 @@ def customer_lifetimes(
         start_extra_cols = [c for c in keep_cols if c in start_times.columns and c != customer_col]
     event_keep = [c for c in keep_cols if c not in start_extra_cols]
     if not is_pandas(events):
-        starts, first, last, carried, extra, report, as_of_ts = _engine_activity(
+        starts, first, last, rows, carried, extra, report, as_of_ts = _engine_activity(
             events, customer_col=customer_col, time_col=time_col, event_keep=event_keep, as_of=as_of,
             start_times=start_times)
-        return _assemble_lifetimes(starts, first, last, carried, extra, report, as_of_ts, churn_gap=churn_gap,
+        return _assemble_lifetimes(starts, first, last, rows, carried, extra, report, as_of_ts, churn_gap=churn_gap,
                                    censor_at=censor_at, period=period, unit_name=unit_name,
                                    keep_cols=keep_cols, event_keep=event_keep, start_extra_cols=start_extra_cols)
     log = prepare_events(events, customer_col=customer_col, time_col=time_col,
@@ -292,8 +320,9 @@ def customer_lifetimes(
     grouped = used.groupby(CUSTOMER, sort=False)[TIME]
     first = grouped.min().reindex(starts.index)
     last = grouped.max().reindex(starts.index)
+    rows = grouped.size().reindex(starts.index, fill_value=0)
     carried = _one_value_per_customer(used, event_keep, "events") if event_keep else None
-    return _assemble_lifetimes(starts, first, last, carried, extra, report, as_of_ts, churn_gap=churn_gap,
+    return _assemble_lifetimes(starts, first, last, rows, carried, extra, report, as_of_ts, churn_gap=churn_gap,
                                censor_at=censor_at, period=period, unit_name=unit_name, keep_cols=keep_cols,
                                event_keep=event_keep, start_extra_cols=start_extra_cols)
 
@@ -335,6 +364,7 @@ def _engine_activity(events, *, customer_col, time_col, event_keep, as_of, start
     if start_times is None:
         starts = first.sort_index()
     first, last = first.reindex(starts.index), last.reindex(starts.index)
+    rows = pd.Series(act["n_rows"].to_numpy(np.int64), index=act.index).reindex(starts.index, fill_value=0)
     carried = None
     if event_keep:
         for i, col in enumerate(event_keep):
@@ -346,16 +376,37 @@ def _engine_activity(events, *, customer_col, time_col, event_keep, as_of, start
                     f"customer: keep the value at the start, or leave {col!r} out of keep_cols.")
         carried = pd.DataFrame({col: act[f"k{i}"].to_numpy() for i, col in enumerate(event_keep)},
                                index=act.index)
-    return starts, first, last, carried, extra, report, as_of_ts
+    return starts, first, last, rows, carried, extra, report, as_of_ts
 
 
-def _assemble_lifetimes(starts, first, last, carried, extra, report, as_of_ts, *, churn_gap, censor_at, period,
-                        unit_name, keep_cols, event_keep, start_extra_cols) -> pd.DataFrame:
-    """The lifetimes table from each customer's start, first and last activity."""
+def _record_not_yet_classifiable(report, customers: int, rows: int, limit: pd.Timestamp) -> None:
+    """The ledger entry for customers left out because they started after the detection
+    limit; their events no longer count as used."""
+    if not customers:
+        return
+    report.rows_used = report.rows_used - int(rows)
+    # Appended directly: a customer assigned without any event since has 0 rows but is
+    # left out all the same, and add() records only checks that concerned rows.
+    report.checks.append({
+        "check": "not yet classifiable", "rows": int(rows), "action": "dropped",
+        "detail": (f"{int(customers):,} customers started after {limit:%Y-%m-%d %H:%M}, as of minus "
+                   "churn_after: too recent for a lapse to be seen, left out of the lifetimes")})
+
+
+def _assemble_lifetimes(starts, first, last, rows, carried, extra, report, as_of_ts, *, churn_gap, censor_at,
+                        period, unit_name, keep_cols, event_keep, start_extra_cols) -> pd.DataFrame:
+    """The lifetimes table from each customer's start, first and last activity; customers
+    who started after the detection limit are left out and counted in the report."""
+    limit = as_of_ts - churn_gap
+    late = (starts > limit).to_numpy()
+    _record_not_yet_classifiable(report, int(late.sum()), int(rows.to_numpy()[late].sum()), limit)
+    if late.any():
+        keep = ~late
+        starts, first, last = starts[keep], first[keep], last[keep]
     last_or_start = last.fillna(starts)
     churned = (as_of_ts - last_or_start) >= churn_gap
-    censor_time = as_of_ts if censor_at == "as_of" else as_of_ts - churn_gap
-    # max(start, censor time): a customer who started after it has duration 0.
+    censor_time = as_of_ts if censor_at == "as_of" else limit
+    # max(start, censor time): only a customer who started exactly at the limit has duration 0.
     end = last_or_start.where(churned, starts.where(starts > censor_time, censor_time))
 
     out = pd.DataFrame({
@@ -375,7 +426,7 @@ def _assemble_lifetimes(starts, first, last, carried, extra, report, as_of_ts, *
         out = out[LIFETIME_COLUMNS + keep_cols]
     report.customers = len(out)
     out.attrs.update(as_of=as_of_ts, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
-                     data_quality=report)
+                     not_yet_classifiable=int(late.sum()), data_quality=report)
     return out
 
 
@@ -518,7 +569,8 @@ def survival_table(
     but on files, DuckDB, Polars and Spark inputs the per-customer step runs in the engine
     as well, so only the small table comes back: fit Kaplan-Meier, log-rank or RMST from it
     with ``weights_col="count"``. Lifetimes follow :func:`customer_lifetimes` (same
-    parameters and definitions).
+    parameters and definitions; customers who are not yet classifiable are left out and
+    counted the same way).
 
     Parameters
     ----------
@@ -585,10 +637,22 @@ def survival_table(
                 f"customer: keep the value at the start, or leave {col!r} out of by.")
     # Rows are sorted on one int64 key, span * 2 + churned (a multi-column sort_values
     # factorizes each key first, 10x slower); DuckDB and Polars sorted them already.
+    # Customers who started after the detection limit come as negative keys (-1 - their
+    # events) or as churned = 2: counted in the report, left out of the table.
     if "key" in raw:  # exact durations, one key per customer
-        span, churned, counts = _count_keys(np.asarray(raw["key"], np.int64))
+        key = np.asarray(raw["key"], np.int64)
+        late = key < 0
+        n_late = int(late.sum())
+        _record_not_yet_classifiable(report, n_late, int((-1 - key[late]).sum()), as_of_ts - churn_gap)
+        span, churned, counts = _count_keys(key[~late])
         order = slice(None)
     else:  # grouped by (by..., span, churned) in the engine: rows are unique
+        churned = np.asarray(raw["churned"], np.int64)
+        late = churned == 2
+        n_late = int(np.asarray(raw["n"], np.int64)[late].sum())
+        _record_not_yet_classifiable(report, n_late,
+                                     int(np.asarray(raw["events_n"], np.int64)[late].sum()), as_of_ts - churn_gap)
+        raw = {k: np.asarray(v)[~late] for k, v in raw.items()}
         span, churned = np.asarray(raw["span"], np.int64), np.asarray(raw["churned"], np.int64)
         key = span * 2 + churned
         order = slice(None) if (key[1:] >= key[:-1]).all() else np.argsort(key, kind="stable")
@@ -602,7 +666,7 @@ def survival_table(
         out = out.sort_values(by_cols, kind="stable", na_position="last", ignore_index=True)
     report.customers = int(out[count_col].sum())
     out.attrs.update(as_of=as_of_ts, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
-                     data_quality=report)
+                     not_yet_classifiable=n_late, data_quality=report)
     return out
 
 
@@ -637,8 +701,13 @@ def _survival_table_numpy(events, *, churn_after, as_of, customer_col, time_col,
     last = np.full(n_codes, -big)
     np.maximum.at(last, cust, t)
     seen = first != big
-    first, last = first[seen], last[seen]
     as_of_ns, gap_ns = log.as_of.value, churn_gap.value
+    # Customers who started after the detection limit are not yet classifiable: counted, left out.
+    late = seen & (first > as_of_ns - gap_ns)
+    _record_not_yet_classifiable(log.report, int(late.sum()),
+                                 int(np.bincount(cust, minlength=n_codes)[late].sum()), log.as_of - churn_gap)
+    seen &= ~late
+    first, last = first[seen], last[seen]
     churned = as_of_ns - last >= gap_ns
     censor_ns = as_of_ns if censor_at == "as_of" else as_of_ns - gap_ns
     end = np.where(churned, last, np.maximum(first, censor_ns))
@@ -653,7 +722,7 @@ def _survival_table_numpy(events, *, churn_after, as_of, customer_col, time_col,
     out = pd.DataFrame({"duration": duration, "churned": churned == 1, count_col: counts})
     log.report.customers = len(first)
     out.attrs.update(as_of=log.as_of, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
-                     data_quality=log.report)
+                     not_yet_classifiable=int(late.sum()), data_quality=log.report)
     return out
 
 
@@ -1140,6 +1209,7 @@ class SurvivalCurves:
     groups: dict = field(default_factory=dict, repr=False)
     churn_after: pd.Timedelta | None = None  # how the lifetimes were built, when known
     censor_at: str | None = None
+    not_yet_classifiable: int = 0  # customers left out by customer_lifetimes, when known
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -1255,6 +1325,10 @@ class SurvivalCurves:
             parts.append(f"A customer counts as churned after {days:g} days without activity; the "
                          f"others are censored at {where}, and a different threshold gives "
                          "different curves.")
+        if self.not_yet_classifiable:
+            parts.append(f"{self.not_yet_classifiable:,} customers who started less than that before the "
+                         "as-of date are not yet classifiable and are left out (they could not have "
+                         "churned yet, so keeping them would lift the curves).")
         parts.append("Censored customers count for as long as they were observed, so the curves "
                      "are not biased towards short lifetimes; bands widen where few remain at risk. "
                      "Differences between curves are descriptive: use logrank() for a test.")
@@ -1315,7 +1389,8 @@ def kaplan_meier(lifetimes: pd.DataFrame, *, by=None, weights_col: str | None = 
         fitters[name] = kmf
     return SurvivalCurves(fitters=fitters, by=by_cols, alpha=alpha, time_unit=_time_unit_of(lifetimes),
                           groups=named, churn_after=lifetimes.attrs.get("churn_after"),
-                          censor_at=lifetimes.attrs.get("censor_at"))
+                          censor_at=lifetimes.attrs.get("censor_at"),
+                          not_yet_classifiable=int(lifetimes.attrs.get("not_yet_classifiable") or 0))
 
 
 # --------------------------------------------------------------------------------------

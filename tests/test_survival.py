@@ -97,14 +97,17 @@ def test_start_times_series():
     # as_of = 2024-04-30. a starts 01-10 (the 01-01 purchase is before the start and ignored):
     # last 01-20, churned, 10 days. b: no activity after its start -> last_activity = start,
     # churned, duration 0. c: censored at as_of - 30 days = 03-31: 01-02 to 03-31 = 89 days.
-    # d: started 5 days before as_of, after the detection limit: not classifiable yet,
-    # censored at 0.
-    assert life["duration"].to_dict() == {"a": 10.0, "b": 0.0, "c": 89.0, "d": 0.0}
-    assert life["churned"].to_dict() == {"a": True, "b": True, "c": False, "d": False}
+    # d: started 04-25, after the detection limit 03-31: not classifiable yet, left out and
+    # counted in the report (no events since its start, so 0 rows).
+    assert life["duration"].to_dict() == {"a": 10.0, "b": 0.0, "c": 89.0}
+    assert life["churned"].to_dict() == {"a": True, "b": True, "c": False}
     assert life.loc["a", "first_activity"] == pd.Timestamp("2024-01-10")
     assert pd.isna(life.loc["b", "first_activity"]) and life.loc["b", "last_activity"] == pd.Timestamp("2024-01-06")
     report = life.attrs["data_quality"].summary.set_index("check")
     assert report.loc["date", "rows"] == 2  # a's 01-01 and b's 01-05 purchases, before their starts
+    assert report.loc["not yet classifiable", "rows"] == 0
+    assert report.loc["not yet classifiable", "detail"].startswith("1 customers started after 2024-03-31 00:00")
+    assert life.attrs["not_yet_classifiable"] == 1 and life.attrs["data_quality"].customers == 3
 
 
 def test_start_times_frame_carries_columns(shop, shop_life):
@@ -133,13 +136,19 @@ def test_lifetimes_match_a_loop_on_random_logs():
     events = pd.DataFrame({"customer_id": ids, "date": dates})
     life = rk.customer_lifetimes(events, churn_after=45).set_index("customer_id")
     as_of = dates.max()
+    late = 0
     for cid in sorted(set(ids)):
         mine = sorted(d for c, d in zip(ids, dates) if c == cid)
+        if mine[0] > as_of - pd.Timedelta(days=45):  # started after the detection limit: left out
+            assert cid not in life.index
+            late += 1
+            continue
         churned = (as_of - mine[-1]) >= pd.Timedelta(days=45)
         # Censored lifetimes end at the detection limit as_of - churn_after (not before the start).
         end = mine[-1] if churned else max(as_of - pd.Timedelta(days=45), mine[0])
         assert life.loc[cid, "churned"] == churned
         assert life.loc[cid, "duration"] == pytest.approx((end - mine[0]).total_seconds() / 86400)
+    assert len(life) + late == len(set(ids)) and life.attrs["not_yet_classifiable"] == late
 
 
 def test_keep_col_that_varies_raises():
@@ -439,9 +448,12 @@ def test_censor_at_detection_limit_by_hand():
     life = rk.customer_lifetimes(events, churn_after=60, censor_at="detection_limit").set_index("customer_id")
     # as_of 05-30, detection limit 03-31. a churned: 19 days as before. b censored at 03-31:
     # 01-05 -> 03-31 = 86 days (its May purchase is after the limit). c started after the
-    # limit: not yet classifiable, censored at 0.
-    assert life["duration"].to_dict() == {"a": 19.0, "b": 86.0, "c": 0.0}
-    assert life["churned"].to_dict() == {"a": True, "b": False, "c": False}
+    # limit: not yet classifiable, left out (its one event counted as dropped).
+    assert life["duration"].to_dict() == {"a": 19.0, "b": 86.0}
+    assert life["churned"].to_dict() == {"a": True, "b": False}
+    report = life.attrs["data_quality"]
+    assert report.rows_in == 5 and report.rows_used == 4 and report.customers == 2
+    assert "1 rows dropped (1 customers started after 2024-03-31 00:00" in repr(report)
     assert life.attrs["censor_at"] == "detection_limit"
     with pytest.raises(rk.ParameterError, match="censor_at='detection' is not an option. Did you mean 'detection_limit'"):
         rk.customer_lifetimes(events, churn_after=60, censor_at="detection")

@@ -169,18 +169,19 @@ def _cohort_mask_query(d: Dialect, base: str, cut: str, period: str, first_perio
 
 
 def _activity(d: Dialect, base: str, cut: str, n_keep: int, starts: bool) -> str:
-    """CTEs ev and act: first/last activity (microseconds) per customer, with the carried
-    columns' values and whether they vary; with starts, only activity at or after the
-    customer's start, by customers who have one."""
+    """CTEs ev and act: first/last activity (microseconds) and number of events per
+    customer, with the carried columns' values and whether they vary; with starts, only
+    activity at or after the customer's start, by customers who have one."""
     first, last = d.epoch_us("MIN(t)"), d.epoch_us("MAX(t)")
     keep = "".join(f", MIN(k{i}) AS k{i}, COUNT(DISTINCT k{i}) + MAX(CASE WHEN k{i} IS NULL THEN 1 ELSE 0 END) "
                    f"AS k{i}_n" for i in range(n_keep))
     if not starts:
         return (f"{_events(base, cut)}, act AS (SELECT cust, {first} AS first_us, {last} AS last_us"
-                f"{keep} FROM ev GROUP BY cust)")
+                f", COUNT(*) AS n_rows{keep} FROM ev GROUP BY cust)")
     return (f"{_events(base, cut)}, joined AS (SELECT ev.*, s.start_us AS start_us FROM ev "
             f"JOIN {STARTS} s ON ev.cust = s.cust WHERE {d.epoch_us('ev.t')} >= s.start_us), "
-            f"act AS (SELECT cust, {first} AS first_us, {last} AS last_us{keep} FROM joined GROUP BY cust)")
+            f"act AS (SELECT cust, {first} AS first_us, {last} AS last_us, COUNT(*) AS n_rows{keep} "
+            "FROM joined GROUP BY cust)")
 
 
 def activity_query(d: Dialect, base: str, cut: str, n_keep: int, starts: bool) -> str:
@@ -200,18 +201,23 @@ def start_checks_query(d: Dialect, base: str, cut: str) -> str:
 
 def lifetime_query(d: Dialect, base: str, cut: str, n_keep: int, starts: bool, *, as_of_us: int,
                    churn_us: int, censor_us: int, unit: str | None) -> str:
-    """The (k..., span, churned, n) survival table: span is the duration in microseconds
-    (unit None) or in calendar periods, churned 1/0; the definitions of
-    ``customer_lifetimes`` (last activity, or the start when there is none). Exact
-    durations without carried columns come as one key per customer instead, span * 2 + churned."""
+    """The (k..., span, churned, n, events_n) survival table: span is the duration in
+    microseconds (unit None) or in calendar periods, churned 1/0, events_n the customers'
+    events; the definitions of ``customer_lifetimes`` (last activity, or the start when
+    there is none). Customers who started after the detection limit ``as_of - churn_after``
+    (not yet classifiable) come as churned = 2. Exact durations without carried columns
+    come as one key per customer instead, span * 2 + churned, and the not yet classifiable
+    as -1 - their number of events."""
     act = _activity(d, base, cut, n_keep, starts)
     keeps = "".join(f", k{i}, k{i}_n" for i in range(n_keep))
     if starts:
-        life = (f"life AS (SELECT s.start_us AS start_us, COALESCE(a.last_us, s.start_us) AS last_us"
+        life = (f"life AS (SELECT s.start_us AS start_us, COALESCE(a.last_us, s.start_us) AS last_us, "
+                f"COALESCE(a.n_rows, 0) AS n_rows"
                 f"{''.join(f', a.k{i} AS k{i}, a.k{i}_n AS k{i}_n' for i in range(n_keep))} "
                 f"FROM {STARTS} s LEFT JOIN act a ON s.cust = a.cust)")
     else:
-        life = f"life AS (SELECT first_us AS start_us, last_us{keeps} FROM act)"
+        life = f"life AS (SELECT first_us AS start_us, last_us, n_rows{keeps} FROM act)"
+    late = f"(start_us > {as_of_us - churn_us})"
     churned = f"({as_of_us} - last_us >= {churn_us})"
     end = f"CASE WHEN {churned} THEN last_us ELSE GREATEST(start_us, {censor_us}) END"
     if unit is None:
@@ -222,13 +228,14 @@ def lifetime_query(d: Dialect, base: str, cut: str, n_keep: int, starts: bool, *
     varying = "".join(f", MAX(k{i}_n) AS k{i}_n" for i in range(n_keep))
     group = ", ".join([*ks, "span", "churned"])
     head = (f"WITH {act}, {life}, spans AS (SELECT {span} AS span, "
-            f"CASE WHEN {churned} THEN 1 ELSE 0 END AS churned{keeps} FROM life) ")
+            f"CASE WHEN {late} THEN 2 WHEN {churned} THEN 1 ELSE 0 END AS churned, n_rows{keeps} FROM life) ")
     if unit is None and not n_keep:
         # Exact durations are nearly all distinct, so grouping would not shrink the result:
         # one key per customer, span * 2 + churned, sorted where sorting is cheap; the
         # caller counts the runs of equal keys.
-        return head + "SELECT span * 2 + churned AS key FROM spans" + (" ORDER BY key" if d.sorts_results else "")
-    return head + f"SELECT {group}, COUNT(*) AS n{varying} FROM spans GROUP BY {group}"
+        key = "CASE WHEN churned = 2 THEN -1 - n_rows ELSE span * 2 + churned END"
+        return head + f"SELECT {key} AS key FROM spans" + (" ORDER BY key" if d.sorts_results else "")
+    return head + f"SELECT {group}, COUNT(*) AS n, SUM(n_rows) AS events_n{varying} FROM spans GROUP BY {group}"
 
 
 def crr_query(d: Dialect, base: str, cut: str, code: str, *, revenue: bool) -> str:
