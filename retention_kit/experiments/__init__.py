@@ -2,7 +2,9 @@
 always-valid confidence sequences, power for survival endpoints and calendar-time plans,
 covariate adjustment (CUPED), ratio metrics and guardrails, effects by segment."""
 
-from . import sequential as _sequential
+from . import planning as _planning, power as _power, sequential as _sequential
+from .planning import *  # noqa: F401,F403
+from .power import *  # noqa: F401,F403
 from .sequential import *  # noqa: F401,F403
 
-__all__ = [*_sequential.__all__]
+__all__ = [*_sequential.__all__, *_power.__all__, *_planning.__all__]

@@ -1,0 +1,246 @@
+"""Planning a retention experiment in calendar time: when can it be read, and how much
+information does each planned look have?
+
+A retention outcome is late by construction: a customer assigned in week s tells whether
+they were retained at horizon H only after ``H + churn_after`` (the horizon, then the
+silence that makes churn observable; see :func:`retention_kit.compare_retention`). So an
+experiment that enrols N customers over N / r weeks can be read ``(H + churn_after) / 7``
+weeks after the last one enters, and an interim look in week c sees only the customers
+assigned before ``c - (H + churn_after) / 7``.
+
+* :func:`calendar_plan` (fixed-horizon retention rate): information is proportional to the
+  mature customers.
+* :func:`event_plan` (hazard ratio / log-rank): information is proportional to the churn
+  events observed, which accumulate with enrolment and follow-up (uniform enrolment,
+  exponential churn; the expected-events formula of gsDesign's ``eEvents`` and of
+  Lachin & Foulkes 1986 without dropout).
+
+Each plan's ``information_fractions`` feed :func:`~retention_kit.experiments.spending_boundaries`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize
+
+from ..errors import ParameterError
+from ..periods import parse_duration
+from ._common import ResultMixin, check_allocation, check_positive, check_probability
+
+__all__ = ["CalendarPlan", "calendar_plan", "event_plan"]
+
+
+def _weeks(value, name: str) -> float:
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and value == 0:
+        return 0.0
+    return parse_duration(value, name=name).total_seconds() / (7 * 86400.0)
+
+
+def _look_fractions(looks, information_fractions):
+    if looks is not None and information_fractions is not None:
+        raise ParameterError("Give looks (equally spaced) or information_fractions, not both.")
+    if information_fractions is not None:
+        t = np.atleast_1d(np.asarray(information_fractions, dtype=float))
+        if t.ndim != 1 or np.any(~np.isfinite(t)) or np.any(t <= 0) or np.any(t > 1) or np.any(np.diff(t) <= 0):
+            raise ParameterError(f"information_fractions must increase within (0, 1], e.g. [0.5, 1]; got {t.tolist()}.")
+        return t
+    looks = 1 if looks is None else looks
+    if isinstance(looks, bool) or not isinstance(looks, (int, np.integer)) or not 1 <= looks <= 200:
+        raise ParameterError(f"looks={looks!r} must be a whole number of looks between 1 and 200.")
+    return np.arange(1, looks + 1) / looks
+
+
+@dataclass(repr=False)
+class CalendarPlan(ResultMixin):
+    """Calendar weeks of the planned looks and the information each one has."""
+
+    table: pd.DataFrame
+    endpoint: str
+    target: float
+    customers_per_week: float
+    enrolment_weeks: float
+    readable_week: float
+    delay_weeks: float
+    curve: pd.DataFrame
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.table
+
+    @property
+    def information_fractions(self) -> np.ndarray:
+        return self.table["information_fraction"].to_numpy()
+
+    @property
+    def title(self) -> str:
+        what = "mature customers" if self.endpoint == "rate" else "churn events"
+        return f"Calendar plan: {self.target:,.0f} {what}, readable in week {self.readable_week:.1f}"
+
+    def explain(self) -> str:
+        r = self.customers_per_week
+        lines = [f"Enrolling {r:,.0f} customers a week for {self.enrolment_weeks:.1f} weeks "
+                 f"({r * self.enrolment_weeks:,.0f} customers)."]
+        if self.endpoint == "rate":
+            lines.append(
+                f"A customer's retention is known {self.delay_weeks * 7:g} days after assignment (horizon plus churn "
+                f"window), so the last customers are mature, and the experiment can be read, in week "
+                f"{self.readable_week:.1f}, not at the end of enrolment (week {self.enrolment_weeks:.1f}).")
+        else:
+            lines.append(f"The {self.target:,.0f} churn events needed are expected by week {self.readable_week:.1f}.")
+        what = "mature customers" if self.endpoint == "rate" else "events"
+        for k, row in self.table.iterrows():
+            lines.append(f"Look {k} in week {row['week']:.1f}: {row['enrolled']:,.0f} enrolled, {row['information']:,.0f} "
+                         f"{what}, {row['information_fraction']:.0%} of the information.")
+        return "\n".join(lines)
+
+    def sequential_design(self, alpha: float = 0.05, spending: str = "obrien-fleming", sides: int = 2):
+        """Lan-DeMets boundaries at this plan's information fractions."""
+        from .sequential import spending_boundaries
+
+        return spending_boundaries(self.information_fractions, alpha=alpha, spending=spending, sides=sides)
+
+    def plot(self, ax=None, **kwargs):
+        """Enrolled customers and information (mature customers or events) by calendar week."""
+        from ..plotting import get_axes, label
+
+        ax = get_axes(ax)
+        c = self.curve
+        ax.plot(c["week"], c["enrolled"], label="enrolled", **kwargs)
+        ax.plot(c["week"], c["information"], label="mature customers" if self.endpoint == "rate" else "churn events")
+        for week in self.table["week"]:
+            ax.axvline(week, color="grey", ls=":", lw=1)
+        ax.legend(loc="best", fontsize=8)
+        return label(ax, title=self.title, xlabel="calendar week since the start", ylabel="customers / events")
+
+
+def calendar_plan(customers_needed: float, customers_per_week: float, *, horizon="30D", churn_after="30D",
+                  looks: int | None = None, information_fractions=None) -> CalendarPlan:
+    """Weeks until a fixed-horizon retention experiment can be read, and its looks.
+
+    Parameters
+    ----------
+    customers_needed : float
+        Mature customers needed in all arms together (e.g. ``sample_size(...).n_total``,
+        times the group-sequential inflation factor when monitoring).
+    customers_per_week : float
+        Customers assigned per week (all arms).
+    horizon, churn_after : int, str or Timedelta
+        H and the churn window, as in :func:`retention_kit.compare_retention` (days or "8W").
+    looks : int, optional
+        Equally spaced looks in information (one final look by default).
+    information_fractions : array-like, optional
+        The looks' information fractions instead.
+
+    Returns
+    -------
+    CalendarPlan
+        ``summary``: per look, the calendar week, customers enrolled, mature customers and
+        information fraction; ``readable_week``.
+
+    Examples
+    --------
+    2,754 customers at 500 a week take 5.508 weeks; horizon 30 days and churn window 30
+    days add 60 / 7 = 8.571 weeks: readable in week 14.08. The look at half the information
+    is at 8.571 + 2.754 = 11.33 weeks.
+
+    >>> plan = calendar_plan(2754, 500, horizon="30D", churn_after="30D", looks=2)
+    >>> round(plan.readable_week, 2), plan.summary["week"].round(2).tolist()
+    (14.08, [11.33, 14.08])
+    """
+    n = check_positive(customers_needed, "customers_needed", "2754")
+    r = check_positive(customers_per_week, "customers_per_week", "500")
+    delay = _weeks(horizon, "horizon") + _weeks(churn_after, "churn_after")
+    t = _look_fractions(looks, information_fractions)
+    enrol = n / r
+    weeks = delay + t * enrol
+    table = pd.DataFrame({"week": weeks, "enrolled": np.minimum(r * weeks, n), "information": t * n,
+                          "information_fraction": t}, index=pd.RangeIndex(1, len(t) + 1, name="look"))
+    grid = np.linspace(0, delay + enrol * 1.1, 200)
+    curve = pd.DataFrame({"week": grid, "enrolled": np.minimum(r * grid, n),
+                          "information": r * np.clip(grid - delay, 0, enrol)})
+    return CalendarPlan(table, "rate", n, r, enrol, delay + enrol, delay, curve)
+
+
+def _expected_events(c, rate, weeks, hazard, delay):
+    """Churn events observed by calendar week c for one arm: enrolment ``rate`` per week over
+    ``weeks``, exponential churn with ``hazard`` per week, each churn seen ``delay`` weeks later."""
+    T = np.maximum(np.asarray(c, float) - delay, 0.0)
+    m = np.minimum(T, weeks)
+    return rate * (m - (np.exp(-hazard * (T - m)) - np.exp(-hazard * T)) / hazard)
+
+
+def event_plan(events_needed: float, customers_per_week: float, *, enrolment_weeks: float, churn_control: float,
+               hazard_ratio: float, churn_by: float = 1.0, allocation: float = 0.5, churn_after=0,
+               looks: int | None = None, information_fractions=None) -> CalendarPlan:
+    """Weeks until the churn events a hazard-ratio test needs are observed, and its looks.
+
+    Parameters
+    ----------
+    events_needed : float
+        E.g. ``hazard_ratio_sample_size(...).events_exact`` (times the inflation factor when
+        monitoring).
+    customers_per_week : float
+        Customers assigned per week (all arms), for ``enrolment_weeks`` weeks.
+    churn_control : float
+        Probability that a control customer churns within ``churn_by`` weeks (exponential).
+    hazard_ratio : float
+        Treatment hazard over control hazard.
+    churn_by : float
+        Weeks the churn probability refers to (1: a weekly churn probability).
+    allocation : float
+        Share of customers in treatment.
+    churn_after : int, str or Timedelta
+        Silence after which churn is observed (days or "4W"); events are seen that much later.
+    looks, information_fractions : see :func:`calendar_plan`.
+
+    Returns
+    -------
+    CalendarPlan
+
+    Examples
+    --------
+    The SAS PROC SEQDESIGN example reproduced by gsDesign's ``gsSurv`` (vignette "SAS
+    comparison"): 15 customers per unit for 18 units, control hazard 0.03466, hazard ratio
+    0.5; 89.078 events are reached at time 25.133.
+
+    >>> weekly = 1 - math.exp(-0.03466)
+    >>> plan = event_plan(89.07847, 15, enrolment_weeks=18, churn_control=weekly, hazard_ratio=0.5)
+    >>> round(plan.readable_week, 3)
+    25.133
+    """
+    d = check_positive(events_needed, "events_needed", "247")
+    r = check_positive(customers_per_week, "customers_per_week", "500")
+    weeks = check_positive(enrolment_weeks, "enrolment_weeks", "12")
+    churn = check_probability(churn_control, "churn_control", "0.05 (weekly churn)")
+    hr = check_positive(hazard_ratio, "hazard_ratio", "0.8")
+    by = check_positive(churn_by, "churn_by", "1 (week)")
+    p = check_allocation(allocation)
+    delay = _weeks(churn_after, "churn_after")
+    t = _look_fractions(looks, information_fractions)
+    lam_c = -math.log1p(-churn) / by
+    lam_t = lam_c * hr
+
+    def events(c):
+        return (_expected_events(c, r * (1 - p), weeks, lam_c, delay)
+                + _expected_events(c, r * p, weeks, lam_t, delay))
+
+    ceiling = r * weeks  # every enrolled customer eventually churns
+    if d >= ceiling * (1 - 1e-9):
+        raise ParameterError(
+            f"events_needed={d:,.0f} cannot be reached: {r:,.0f} customers a week for {weeks:g} weeks is "
+            f"{ceiling:,.0f} customers, and each churns at most once. Enrol for longer or more customers a week.")
+    hi = delay + weeks + 1.0
+    while events(hi) < d:
+        hi *= 2.0
+    when = np.array([optimize.brentq(lambda c: float(events(c)) - f * d, delay, hi, xtol=1e-10) for f in t])
+    table = pd.DataFrame({"week": when, "enrolled": np.minimum(r * when, ceiling), "information": t * d,
+                          "information_fraction": t}, index=pd.RangeIndex(1, len(t) + 1, name="look"))
+    grid = np.linspace(0, when[-1] * 1.1, 200)
+    curve = pd.DataFrame({"week": grid, "enrolled": np.minimum(r * grid, ceiling), "information": events(grid)})
+    plan = CalendarPlan(table, "events", d, r, weeks, float(when[-1]), delay, curve)
+    plan.expected_events = events  # callable: expected events by calendar week
+    return plan
