@@ -16,9 +16,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
 import tempfile
 import textwrap
+import threading
 from pathlib import Path
 
 from .errors import DataError, ParameterError
@@ -111,11 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
                           help="end of observation, e.g. 2024-12-31; later events are left out "
                                "(default: the last date in the data)")
     analysis.add_argument("--churn-after", default="30D", metavar="DAYS",
-                          help="a customer silent for this long is counted as churned, e.g. 30D or 8W "
-                               "(default: 30D); the report says whether it suits your data")
+                          help="a customer silent for this long is counted as churned: a number of days "
+                               "(30) or a length with its unit (30D, 8W, 12h; months have no fixed "
+                               "length) (default: 30D); the report says whether it suits your data")
     analysis.add_argument("--horizon", default="30D", metavar="DAYS",
-                          help="experiment only: 'retained' means bought again after this many days "
-                               "(default: 30D)")
+                          help="experiment only: 'retained' means bought again after this long: a "
+                               "number of days (30) or a length with its unit (30D, 4W) (default: 30D)")
 
     output = rep.add_argument_group("output")
     output.add_argument("--out", "-o", required=True, metavar="FILE.html",
@@ -190,6 +193,7 @@ def _outputs(args) -> list[Path]:
         if out.exists() and not args.force:
             raise _Usage(f"{str(out)!r} already exists and was left as it is. Pass --force to overwrite it, "
                          "or choose another file name.")
+        _check_writable(out.parent)
     return outs
 
 
@@ -204,22 +208,77 @@ def _html(nb, show_code: bool, title: str) -> str:
     return _CDN_SCRIPT.sub("", body)
 
 
-def _write_atomically(targets: list[tuple[Path, str]]) -> None:
-    """Write every file under a temporary name next to it, then rename them all; on any
-    failure remove the temporary files, so no half-written output is left."""
-    temps = []
+def _file_mode() -> int:
+    # mkstemp makes files 0600 whatever the umask; a report is for colleagues, so it gets the
+    # mode any new file would get here (0644 under the usual umask 022).
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before the notebook runs, not after, when the folder takes no new files."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".retention-kit-check.", dir=folder)
+    except OSError as exc:
+        raise _Usage(f"Cannot write in the folder {str(folder)!r} ({exc.strerror}); choose another "
+                     "--out or fix the folder's permissions.") from None
+    os.close(fd)
+    os.remove(probe)
+
+
+def _write_atomically(targets: list[tuple[Path, str]], *, force: bool) -> None:
+    """Write every file under a temporary name next to it, then put them in place; on any
+    failure (a SIGTERM included) remove the temporary files, so no half-written output is
+    left. Without ``force`` a file is put in place only if none exists by then (a hard link
+    fails on an existing name), so a file created while the report ran is never replaced."""
+    temps, placed = [], []
     try:
         for path, text in targets:
             fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
             temps.append(tmp)
+            os.fchmod(fd, _file_mode())
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
         for (path, _), tmp in zip(targets, temps):
-            os.replace(tmp, path)
+            if force:
+                os.replace(tmp, path)
+                continue
+            try:
+                _place_new(tmp, path)
+            except FileExistsError:
+                raise _Usage(f"{str(path)!r} appeared while the report ran and was left as it is. Pass "
+                             "--force to overwrite it, or choose another file name.") from None
+            placed.append(path)
+        placed.clear()
     finally:
+        for path in placed:  # an earlier output of this run, when a later one could not be placed
+            path.unlink(missing_ok=True)
         for tmp in temps:
             if os.path.exists(tmp):
                 os.remove(tmp)
+
+
+def _place_new(tmp: str, path: Path) -> None:
+    """Give ``tmp`` the name ``path`` only if that name is free (FileExistsError otherwise)."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: claim the name, then fill it
+        with open(path, "x"):
+            pass
+        os.replace(tmp, path)
+        return
+    os.remove(tmp)
+
+
+class _Terminated(Exception):
+    pass
+
+
+def _on_sigterm(signum, frame):
+    raise _Terminated()
 
 
 def run_report(args) -> int:
@@ -275,7 +334,10 @@ def run_report(args) -> int:
     targets = [(outs[0], _html(nb, args.show_code, title))]
     if args.notebook_out:
         targets.append((outs[1], nbformat.writes(nb)))
-    _write_atomically(targets)
+    try:
+        _write_atomically(targets, force=args.force)
+    except _Usage as exc:
+        return _fail(EXIT_USAGE, str(exc))
     for path, text in targets:
         say(f"Wrote {path} ({len(text.encode()) / 1e6:.1f} MB).")
     return EXIT_OK
@@ -288,7 +350,15 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "func", None) is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    # SIGTERM (a scheduler stopping the job) unwinds like Ctrl-C, so temporary files go.
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if in_main else None
     try:
         return args.func(args)
     except KeyboardInterrupt:
         return _fail(130, "Interrupted.")
+    except _Terminated:
+        return _fail(143, "Terminated.")
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)

@@ -18,6 +18,8 @@ Codes are consecutive, so "periods since acquisition" is a subtraction.
 
 from __future__ import annotations
 
+import re
+
 import difflib
 from dataclasses import dataclass
 
@@ -81,25 +83,44 @@ def parse_freq(freq: str | Freq) -> Freq:
     )
 
 
+# Longest duration accepted: a century is far beyond any retention question, and well inside
+# what datetime64[ns] arithmetic can add to a date (about 292 years) without overflow.
+_MAX_DURATION = pd.Timedelta(days=36525)
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
 def parse_duration(value, *, name: str = "duration") -> pd.Timedelta:
-    """Read a length of time: a number of days, a string such as ``"30D"`` or ``"8W"``,
-    or a ``pd.Timedelta``. Months are refused because they have no fixed length.
+    """Read a length of time: a number of days, a string with its unit such as ``"30D"``,
+    ``"8W"`` or ``"12h"``, or a ``pd.Timedelta``. A bare number, also as text (``"30"``, as
+    typed on the command line), is days. Months and years are refused because they have no
+    fixed length; zero, negative, non-finite and longer-than-a-century values are refused.
 
     Examples
     --------
     >>> parse_duration(30)
     Timedelta('30 days 00:00:00')
+    >>> parse_duration("30")
+    Timedelta('30 days 00:00:00')
     >>> parse_duration("4W")
     Timedelta('28 days 00:00:00')
     """
-    if isinstance(value, bool):
-        raise ParameterError(f"{name}={value!r}: give a number of days or a string like '30D'.")
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        out = pd.Timedelta(days=float(value))
+    hint = "Give a number of days (30) or a string with its unit like '30D', '8W' or '12h'."
+    if isinstance(value, (bool, np.bool_)):
+        raise ParameterError(f"{name}={value!r}: {hint}")
+    text = value.strip() if isinstance(value, str) else None
+    if isinstance(value, (int, float, np.integer, np.floating)) or (text and _NUMBER.match(text)):
+        # pandas reads the text "30" as 30 nanoseconds; a person typing 30 means days.
+        days = float(value)
+        if not np.isfinite(days):
+            raise ParameterError(f"{name}={value!r} is not a finite length of time. {hint}")
+        if abs(days) > _MAX_DURATION.days:
+            raise ParameterError(f"{name}={value!r} days is longer than a century. {hint}")
+        out = pd.Timedelta(days=days)
     elif isinstance(value, (pd.Timedelta, np.timedelta64)) or hasattr(value, "total_seconds"):
         out = pd.Timedelta(value)
-    elif isinstance(value, str):
-        text = value.strip()
+        if pd.isna(out):
+            raise ParameterError(f"{name}={value!r} is missing (NaT). {hint}")
+    elif text is not None:
         if text[-1:] in ("M", "Y") or text.lower().endswith(("month", "months", "year", "years")):
             raise ParameterError(
                 f"{name}={value!r}: months and years have no fixed length. "
@@ -107,18 +128,18 @@ def parse_duration(value, *, name: str = "duration") -> pd.Timedelta:
             )
         try:
             out = pd.Timedelta(text)
-        except ValueError:
-            raise ParameterError(
-                f"{name}={value!r} is not a length of time. "
-                "Give a number of days (30) or a string like '30D', '8W' or '12h'."
-            ) from None
+        except (ValueError, OverflowError):
+            raise ParameterError(f"{name}={value!r} is not a length of time. {hint}") from None
+        if pd.isna(out):
+            raise ParameterError(f"{name}={value!r} is not a length of time. {hint}")
     else:
         raise ParameterError(
-            f"{name}={value!r} ({type(value).__name__}) is not a length of time. "
-            "Give a number of days (30) or a string like '30D'."
+            f"{name}={value!r} ({type(value).__name__}) is not a length of time. {hint}"
         )
     if out <= pd.Timedelta(0):
         raise ParameterError(f"{name}={value!r} must be longer than zero.")
+    if out > _MAX_DURATION:
+        raise ParameterError(f"{name}={value!r} is longer than a century. {hint}")
     return out
 
 

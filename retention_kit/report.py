@@ -143,7 +143,8 @@ class ReportConfig:
         if self.data_path is None:
             parts = ["retention-kit", "report"]
         else:
-            parts = ["retention-kit", "report", self.data_path]
+            # The file name only: a report is forwarded, and the analyst's folders are private.
+            parts = ["retention-kit", "report", Path(self.data_path).name]
             defaults = ReportConfig()
             for name in ("customer_col", "time_col", "amount_col", "segment_col", "arm_col"):
                 value = getattr(self, name)
@@ -392,8 +393,9 @@ def load_data(config: ReportConfig | None = None) -> ReportData:
     if config.arm_col:
         _check_arms(events, config)
         _arm_per_customer(events, config, notes)
-    return ReportData(events=events, config=config, sources=[(str(config.data_path), sha256(path))],
-                      label=str(config.data_path), notes=notes)
+    # File name only (not the analyst's folders): the header and prose of a forwarded report.
+    return ReportData(events=events, config=config, sources=[(path.name, sha256(path))],
+                      label=path.name, notes=notes)
 
 
 def check_inputs(config: ReportConfig | None = None) -> ReportData:
