@@ -30,3 +30,30 @@ def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     assert "make test" in ci.splitlines()[-1]
     assert "make test" in readme and "make report" in readme
+
+
+def test_one_version_everywhere():
+    from retention_kit import __version__
+    from retention_kit.cli import build_parser
+
+    source = (ROOT / "retention_kit" / "_version.py").read_text()
+    assert f'__version__ = "{__version__}"' in source
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["tool"]["setuptools"]["dynamic"]["version"] == {"attr": "retention_kit._version.__version__"}
+    assert f"Version {__version__} " in (ROOT / "README.md").read_text()
+    changelog = (ROOT / "CHANGELOG.md").read_text()
+    newest = re.search(r"^## (\S+) — (\d{4}-\d{2}-\d{2})$", changelog, re.M)
+    assert newest and newest.group(1) == __version__, "CHANGELOG.md's newest entry is not this version"
+    import contextlib, io
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        build_parser().parse_args(["--version"])
+    assert out.getvalue().strip() == f"retention_kit {__version__}"
+
+
+def test_every_subpackage_is_listed_for_the_wheel():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "retention_kit").rglob("__init__.py")
+             if "__pycache__" not in p.parts}
+    assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages in pyproject.toml"
+    assert (ROOT / "LICENSE").is_file()

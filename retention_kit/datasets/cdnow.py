@@ -36,14 +36,16 @@ def load_cdnow(*, same_day: str = "keep", duplicates: str = "keep", zero_amount:
     DataFrame
         Columns ``customer_id`` (str, five digits), ``date`` (datetime64), ``quantity``
         (int) and ``amount`` (float, US dollars). What was done with each quirk is in
-        ``df.attrs["data_quality"]``, a :class:`~retention_kit.results.DataQualityReport`.
+        ``rk.data_quality(df)``, a :class:`~retention_kit.results.DataQualityReport` (kept in
+        ``df.attrs["data_quality"]`` as a JSON record, so ``to_parquet`` keeps it too).
 
     Examples
     --------
     >>> cdnow = load_cdnow()
     >>> len(cdnow), cdnow["customer_id"].nunique(), round(float(cdnow["amount"].sum()), 2)
     (69659, 23570, 2500315.63)
-    >>> cdnow.attrs["data_quality"].summary[["check", "rows", "action"]]
+    >>> from retention_kit import data_quality
+    >>> data_quality(cdnow).summary[["check", "rows", "action"]]
                       check  rows action
     0  exact duplicate rows   255   kept
     1     same customer/day  2068   kept
