@@ -1,0 +1,129 @@
+"""CUPED / regression adjustment: statsmodels agreement, brand-new customers, and coverage and
+interval shrinkage by simulation."""
+
+import math
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
+
+from retention_kit.errors import DataError, ParameterError
+from retention_kit.experiments import cuped
+
+matplotlib.use("Agg")
+
+
+def _customers(n, seed, effect=0.03, share_new=0.3):
+    """Retention experiment: pre-period orders (NaN for brand-new customers) drive retention;
+    the loyalty arm adds ``effect`` to every customer's probability, so the true difference is ``effect``."""
+    rng = np.random.default_rng(seed)
+    pre = rng.poisson(2.5, n).astype(float)
+    new = rng.random(n) < share_new
+    base = np.where(new, 0.25, 0.15 + 0.6 * (1 - np.exp(-pre / 2.5)))
+    arm = np.where(rng.random(n) < 0.5, "loyalty", "control")
+    p = base + effect * (arm == "loyalty")
+    retained = rng.random(n) < p
+    pre[new] = np.nan
+    return pd.DataFrame({"arm": arm, "retained": retained, "pre_orders": pre})
+
+
+def test_adjusted_difference_equals_statsmodels_ols_hc2():
+    data = _customers(3000, seed=1)
+    res = cuped(data, "retained", "pre_orders")
+    # The same regression by hand in statsmodels: y ~ T + Xc + M + T:Xc + T:M, Xc centred pre-orders
+    # (missing filled with the observed mean), M the centred missing indicator; HC2 covariance.
+    t = (data["arm"] == "loyalty").to_numpy(float)
+    x = data["pre_orders"].fillna(data["pre_orders"].mean()).to_numpy()
+    m = data["pre_orders"].isna().to_numpy(float)
+    xc, mc = x - x.mean(), m - m.mean()
+    X = sm.add_constant(np.column_stack([t, xc, mc, t * xc, t * mc]))
+    fit = sm.OLS(data["retained"].to_numpy(float), X).fit(cov_type="HC2")
+    assert res.summary.loc["adjusted", "diff"] == pytest.approx(fit.params[1], rel=1e-10)
+    assert res.summary.loc["adjusted", "std_error"] == pytest.approx(fit.bse[1], rel=1e-10)
+    # Unadjusted: difference of means with the unpooled (Welch) standard error, statsmodels CompareMeans.
+    y = data["retained"].to_numpy(float)
+    cm = CompareMeans(DescrStatsW(y[t == 1]), DescrStatsW(y[t == 0]))
+    assert res.summary.loc["unadjusted", "diff"] == pytest.approx(y[t == 1].mean() - y[t == 0].mean())
+    # HC2 of y ~ T is s_t^2 / n_t + s_c^2 / n_c with ddof = 1, which is CompareMeans' unequal-variance std error.
+    assert res.summary.loc["unadjusted", "std_error"] == pytest.approx(cm.std_meandiff_separatevar, rel=1e-10)
+
+
+def test_brand_new_customers_are_kept_and_all_new_reduces_to_unadjusted():
+    data = _customers(2000, seed=2)
+    res = cuped(data, "retained", "pre_orders")
+    assert res.new_customers == int(data["pre_orders"].isna().sum())
+    assert "pre_orders_missing" in res.covariates
+    assert "brand-new" in res.explain()
+    everyone_new = data.assign(pre_orders=np.nan)
+    alone = cuped(everyone_new, "retained", "pre_orders")
+    assert alone.summary.loc["adjusted", "diff"] == pytest.approx(alone.summary.loc["unadjusted", "diff"])
+    assert alone.variance_reduction == pytest.approx(0.0, abs=1e-12)
+    assert "missing for every customer" in alone.explain()
+
+
+def _simulate(sims, n, seed):
+    rows = []
+    for i in range(sims):
+        res = cuped(_customers(n, seed=seed + i), "retained", "pre_orders").summary
+        rows.append([res.loc["adjusted", "diff"], res.loc["adjusted", "std_error"],
+                     res.loc["unadjusted", "diff"], res.loc["unadjusted", "std_error"]])
+    return np.array(rows)
+
+
+def _check_calibration(r, effect=0.03, sims=None):
+    sims = len(r)
+    z = 1.959964
+    covered = np.abs(r[:, 0] - effect) <= z * r[:, 1]
+    mc = 3 * math.sqrt(0.05 * 0.95 / sims)
+    assert covered.mean() >= 0.95 - mc
+    # The intervals shrink by the reported factor: the reported ratio of standard errors
+    # matches the ratio of the estimates' actual spreads (sampling error of an SD ratio ~ 1/sqrt(sims)).
+    reported = np.mean(r[:, 1]) / np.mean(r[:, 3])
+    actual = np.std(r[:, 0], ddof=1) / np.std(r[:, 2], ddof=1)
+    assert actual == pytest.approx(reported, rel=4 / math.sqrt(sims))
+    assert reported < 0.95  # and there is something to shrink
+    return covered.mean(), reported, actual
+
+
+def test_cuped_intervals_cover_and_shrink_by_the_reported_factor():
+    _check_calibration(_simulate(sims=300, n=2000, seed=100))
+
+
+@pytest.mark.slow
+def test_cuped_calibration_long():
+    _check_calibration(_simulate(sims=3000, n=4000, seed=10_000))
+
+
+def test_numeric_outcome_and_several_covariates():
+    rng = np.random.default_rng(3)
+    n = 4000
+    pre_rev = rng.gamma(2, 20, n)
+    pre_days = rng.integers(0, 30, n).astype(float)
+    arm = np.where(rng.random(n) < 0.5, "loyalty", "control")
+    revenue = 0.8 * pre_rev + 0.5 * pre_days + 2.0 * (arm == "loyalty") + rng.normal(0, 10, n)
+    data = pd.DataFrame({"arm": arm, "revenue": revenue, "pre_revenue": pre_rev, "pre_days": pre_days})
+    res = cuped(data, "revenue", ["pre_revenue", "pre_days"])
+    assert res.covariates == ["pre_revenue", "pre_days"]
+    assert res.variance_reduction > 0.8
+    lo, hi = res.summary.loc["adjusted", ["ci_lower", "ci_upper"]]
+    assert lo < 2.0 < hi
+    assert res.plot().get_ylabel() == "estimate"
+
+
+def test_cuped_errors():
+    data = _customers(200, seed=4)
+    with pytest.raises(DataError, match=r"Columns \['pre_revenue'\] are not in the data"):
+        cuped(data, "retained", "pre_revenue")
+    with pytest.raises(ParameterError, match="control='ctrl' is not an arm"):
+        cuped(data, "retained", "pre_orders", control="ctrl")
+    three = pd.concat([data, data.head(5).assign(arm="points")])
+    with pytest.raises(ParameterError, match="name one with treatment="):
+        cuped(three, "retained", "pre_orders")
+    immature = data.assign(retained=pd.array([True, None] * 100, dtype="boolean"))
+    with pytest.raises(DataError, match="100 missing or non-numeric values"):
+        cuped(immature, "retained", "pre_orders")
+    with pytest.raises(DataError, match="non-numeric values such as 'many'"):
+        cuped(data.assign(pre_orders=["many"] + [1.0] * 199), "retained", "pre_orders")
