@@ -20,9 +20,9 @@ def _customers(n, seed, effect=0.03, share_new=0.3):
     """Retention experiment: pre-period orders (NaN for brand-new customers) drive retention;
     the loyalty arm adds ``effect`` to every customer's probability, so the true difference is ``effect``."""
     rng = np.random.default_rng(seed)
-    pre = rng.poisson(2.5, n).astype(float)
+    pre = rng.poisson(rng.gamma(1.0, 3.0, n)).astype(float)  # over-dispersed past orders
     new = rng.random(n) < share_new
-    base = np.where(new, 0.25, 0.15 + 0.6 * (1 - np.exp(-pre / 2.5)))
+    base = np.where(new, 0.25, 0.10 + 0.8 * (1 - np.exp(-pre / 2.0)))  # at most 0.90, so + effect stays < 1
     arm = np.where(rng.random(n) < 0.5, "loyalty", "control")
     p = base + effect * (arm == "loyalty")
     retained = rng.random(n) < p
@@ -84,7 +84,7 @@ def _check_calibration(r, effect=0.03, sims=None):
     reported = np.mean(r[:, 1]) / np.mean(r[:, 3])
     actual = np.std(r[:, 0], ddof=1) / np.std(r[:, 2], ddof=1)
     assert actual == pytest.approx(reported, rel=4 / math.sqrt(sims))
-    assert reported < 0.95  # and there is something to shrink
+    assert reported < 0.92  # and there is something to shrink (ratio about 0.89: 21 % of the variance)
     return covered.mean(), reported, actual
 
 
