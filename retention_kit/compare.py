@@ -2,18 +2,24 @@
 
 Definitions (shared with the cohort and survival modules)
 ---------------------------------------------------------
-**Retained at horizon H.** A customer assigned at time ``start`` is *retained at H* when
-their lifetime measured from assignment exceeds H, i.e. they have some activity strictly
-after ``start + H``. The Kaplan-Meier estimate S(H) of the same lifetimes estimates exactly
-this probability, so the fixed-horizon rate and the curve agree.
+**Retained at horizon H, over a window w.** A customer assigned at time ``start`` is
+*retained at H* when they have some activity in ``(start + H, start + H + w]``: after the
+horizon and at most ``w`` later. ``w`` is the ``window`` option and defaults to
+``churn_after``, the silence after which the kit calls a customer churned, so "not
+retained" means "silent for a whole churn window right after the horizon". The window is
+bounded on purpose: with an open end ("any activity after ``start + H`` up to the as-of
+date") a customer's status keeps changing as data arrive, and the same customers' rate
+rises with the day the analysis is run (CDNOW, H = 90 days, churn_after = 180 days: the
+same 23,570 customers were 31.7 % retained as of 1997-12-31, 36.0 % as of 1998-03-31 and
+38.4 % as of 1998-06-30; with the window they are 28.3 % at every one of those dates).
 
-**Mature for horizon H.** A customer is mature when ``start + H + churn_after <= as_of``:
-their full horizon has elapsed and, if they did not come back after ``start + H``, they
-have since been inactive for at least ``churn_after``, so "not retained" is an observed
-fact rather than a guess. Only mature customers enter the fixed-horizon test; the others
-are counted and reported (:class:`~retention_kit.ImmatureDataWarning`), never silently
-counted as churned. The whole-curve methods (Kaplan-Meier, log-rank, RMST, Cox) use every
-customer, treating the immature ones as censored.
+**Mature for horizon H.** A customer is mature when ``start + H + w <= as_of``: the whole
+window has been observed, so their status is final and never changes with later data.
+Only mature customers enter the fixed-horizon test; the others are counted and reported
+(:class:`~retention_kit.ImmatureDataWarning`), never silently counted as churned. The
+whole-curve methods (Kaplan-Meier, log-rank, RMST, Cox) use every customer, treating the
+immature ones as censored; Kaplan-Meier's S(H) estimates the open-ended "some activity
+after H", which is at least the bounded rate.
 
 Methods of the fixed-horizon test (treatment minus control)
 -----------------------------------------------------------
@@ -23,9 +29,26 @@ Methods of the fixed-horizon test (treatment minus control)
 * Bayesian view: independent Beta(a, b) priors (uniform Beta(1, 1) by default) updated by
   the binomial counts; P(treatment beats control) and the expected loss of shipping the
   treatment, E[max(p_control - p_treatment, 0)], in retention-rate units;
-* several treatment arms: Holm (default) or Benjamini-Hochberg adjusted p-values;
 * sample ratio mismatch: Pearson's chi-square of the assigned counts against the planned
   split, with a warning below p = 0.001.
+
+One primary analysis, several arms
+----------------------------------
+Each arm is tested several ways (fixed-horizon z-test, Fisher's exact test, log-rank,
+RMST, Cox), all of one hypothesis. ``primary=`` declares, before looking, which one
+decides: ``"fixed_horizon"`` (default: the test :func:`sample_size` plans for),
+``"rmst"`` or ``"logrank"``. The ``verdict`` column and the first lines of ``explain()``
+follow it; the others are reported as supporting evidence. With several treatment arms
+every family of tests (each kind of p-value across the arms) is adjusted with the same
+``correction`` (Holm by default, Benjamini-Hochberg or Bonferroni), and every interval has
+an ``_adjusted`` version at the level that matches it: simultaneous Bonferroni intervals
+at confidence 1 - alpha/m for Holm and Bonferroni (m arms), false-coverage-rate intervals
+at 1 - R alpha/m for Benjamini-Hochberg (Benjamini & Yekutieli 2005; R arms declared
+different). With one treatment arm nothing changes.
+
+The Cox hazard ratio is reported as what it is, a time-averaged ratio of churn hazards;
+when the proportional-hazards check rejects (large samples reject trivial departures too)
+it comes with a caveat and :meth:`RetentionComparison.plot_hazard_ratio` shows it over time.
 """
 
 from __future__ import annotations
@@ -41,7 +64,7 @@ from scipy import integrate, optimize, stats
 
 from .errors import (
     DataError, ImmatureDataWarning, ParameterError, PeekingWarning, ProportionalHazardsWarning,
-    SampleRatioMismatchWarning, SmallSampleWarning,
+    RetentionWarning, SampleRatioMismatchWarning, SmallSampleWarning,
 )
 from .multiple_testing import adjust_p_values, resolve_correction
 from .periods import parse_duration
@@ -64,6 +87,13 @@ __all__ = [
 SRM_THRESHOLD = 0.001  # below this p-value the split is called broken
 _CI_METHODS = ("newcombe", "wald")
 _CORRECTIONS = {"holm": "Holm", "bh": "Benjamini-Hochberg", "bonferroni": "Bonferroni", "none": "no"}
+#: Primary analysis -> (p-value column, what it is in words).
+_PRIMARY = {"fixed_horizon": ("p_value", "retention {where}, pooled z-test"),
+            "rmst": ("rmst_p_value", "restricted mean survival time to day {rmst:g}"),
+            "logrank": ("logrank_p_value", "whole retention curve, log-rank test")}
+_PRIMARY_ALIASES = {"fixed_horizon": "fixed_horizon", "fixed-horizon": "fixed_horizon",
+                    "fixed horizon": "fixed_horizon", "rate": "fixed_horizon", "rmst": "rmst",
+                    "logrank": "logrank", "log-rank": "logrank"}
 
 
 def _choose(value, options, name: str) -> str:
@@ -329,7 +359,8 @@ class SampleSizePlan:
             f"({self.mde * 100:+.1f} points) with a two-sided pooled z-test at alpha = {self.alpha:g} "
             f"and {self.power:.0%} power, you need {self.n_control:,} mature control and "
             f"{self.n_treatment:,} mature treatment customers ({self.n_total:,} in all). Mature means "
-            "their horizon and churn window have elapsed: count them, not everyone assigned. Smaller "
+            "their horizon and the retention window after it (churn_after by default) have elapsed: "
+            "count them, not everyone assigned. Smaller "
             "true effects are easily missed; looking at the result before reaching this size "
             "inflates the false-positive rate (see peeking_false_positive_rate).")
 
@@ -375,7 +406,9 @@ def sample_size(baseline: float, mde: float, alpha: float = 0.05, power: float =
     Returns
     -------
     SampleSizePlan
-        ``n_control`` and ``n_treatment`` rounded up: mature customers per arm.
+        ``n_control`` and ``n_treatment`` rounded up: mature customers per arm, i.e.
+        customers whose horizon H and retention window w after it (``window``, by default
+        ``churn_after``, of :func:`compare_retention`) have elapsed: ``start + H + w <= as_of``.
 
     Examples
     --------
@@ -518,10 +551,11 @@ def _prob(v: float) -> str:
 # ---------------------------------------------------------------------------------------
 
 _FIXED_COLUMNS = ["n", "retained", "rate", "control_n", "control_retained", "control_rate", "diff",
-                  "relative_diff", "ci_lower", "ci_upper", "p_value", "p_value_adjusted", "exact_p_value",
-                  "prob_beat_control", "expected_loss"]
+                  "relative_diff", "ci_lower", "ci_upper", "p_value", "p_value_adjusted", "ci_lower_adjusted",
+                  "ci_upper_adjusted", "exact_p_value", "prob_beat_control", "expected_loss",
+                  "exact_p_value_adjusted"]
 _CURVE_COLUMNS = ["logrank_p_value", "rmst", "control_rmst", "rmst_diff", "rmst_ci_lower", "rmst_ci_upper",
-                  "rmst_p_value", "hazard_ratio", "hr_ci_lower", "hr_ci_upper", "ph_p_value"]
+                  "rmst_p_value", "hazard_ratio", "hr_ci_lower", "hr_ci_upper", "hr_p_value", "ph_p_value"]
 
 
 def _days(td: pd.Timedelta) -> float:
@@ -586,6 +620,14 @@ class RetentionComparison:
     data_quality: object = None
     immature: pd.Series | None = None
     notes: list = field(default_factory=list)
+    primary: str = "fixed_horizon"
+    window: pd.Timedelta | None = None
+
+    @property
+    def verdicts(self) -> pd.Series:
+        """Per arm: "better", "worse", "no clear difference" (or "not available"), decided
+        by the declared primary test, adjusted across arms."""
+        return self.summary["verdict"]
 
     @property
     def arms(self) -> list:
@@ -600,39 +642,95 @@ class RetentionComparison:
         where = _horizon_words(self.horizon)
         return f"Retention {where}: {', '.join(map(str, self.summary.index))} vs {self.control}"
 
+    def _definition(self) -> str:
+        where = _horizon_words(self.horizon)
+        h = _days(self.horizon)
+        if self.window is None:
+            return (f"'Retained {where}' means some activity more than {h:g} days after assignment, up to "
+                    f"{self.as_of:%Y-%m-%d} (open end: the rate depends on that date); only customers whose "
+                    f"{h:g} days plus the {_days(self.churn_after):g}-day churn window had elapsed are counted.")
+        w = _days(self.window)
+        whose = "the churn window" if self.window == self.churn_after else "the window"
+        return (f"'Retained {where}' means some activity more than {h:g} and at most {h + w:g} days after "
+                f"assignment (a {w:g}-day window after the horizon, {whose}); only customers whose "
+                f"{h:g} + {w:g} days had elapsed by {self.as_of:%Y-%m-%d} are counted, so their status is final.")
+
+    def _adjusted(self) -> bool:
+        return len(self.summary) > 1 and self.correction != "none"
+
+    def _verdict_line(self, arm, row) -> str:
+        """The primary analysis's verdict for one arm, with its own estimate and interval."""
+        conf = f"{1 - self.alpha:.0%}"
+        adj = self._adjusted()
+        sfx = "_adjusted" if adj else ""
+        how = f", {_CORRECTIONS[self.correction]}-adjusted across {len(self.summary)} arms" if adj else ""
+        what = _PRIMARY[self.primary][1].format(where=_horizon_words(self.horizon),
+                                                rmst=_days(self.rmst_horizon) if self.rmst_horizon is not None else 0)
+        p = row["primary_p_value"]
+        word = {"better": f"{arm} kept more customers than {self.control}",
+                "worse": f"{arm} kept fewer customers than {self.control}",
+                "no clear difference": f"no clear difference between {arm} and {self.control}",
+                "not available": f"{arm} vs {self.control} could not be tested"}[row["verdict"]]
+        if self.primary == "fixed_horizon":
+            lo, hi = row["ci_lower" + sfx], row["ci_upper" + sfx]
+            size = (f"{row['diff'] * 100:+.1f} points ({conf}{' simultaneous' if adj else ''} CI "
+                    f"{lo * 100:+.1f} to {hi * 100:+.1f})")
+        elif self.primary == "rmst":
+            lo, hi = row["rmst_ci_lower" + sfx], row["rmst_ci_upper" + sfx]
+            size = (f"{row['rmst_diff']:+.1f} days of the first {_days(self.rmst_horizon):g} ({conf}"
+                    f"{' simultaneous' if adj else ''} CI {lo:+.1f} to {hi:+.1f})")
+        else:
+            lo, hi = row["hr_ci_lower" + sfx], row["hr_ci_upper" + sfx]
+            size = (f"time-averaged hazard ratio {row['hazard_ratio']:.2f} ({conf}"
+                    f"{' simultaneous' if adj else ''} CI {lo:.2f} to {hi:.2f})")
+            lo, hi = np.log(lo), np.log(hi)  # excludes 1 <=> excludes 0 on the log scale
+        text = f"Verdict for {arm} (primary analysis: {what}{how}): {word}; {size}, p {_p_is(p)}."
+        if np.isfinite(p) and np.isfinite(lo) and np.isfinite(hi):
+            excludes = lo > 0 or hi < 0
+            if excludes != (p < self.alpha):
+                text += (" The interval and the test disagree at this boundary ("
+                         + ("the interval excludes no effect but the test does not reject" if excludes else
+                            "the test rejects but the interval includes no effect")
+                         + "); the verdict follows the declared primary test.")
+        return text
+
     def explain(self) -> str:
-        """Plain-language verdict with the actual numbers and what they do not say."""
+        """Plain-language verdict with the actual numbers and what they do not say.
+
+        It leads with the verdict of the declared primary analysis (the ``verdict`` column),
+        then gives every other analysis as supporting evidence.
+        """
         s = self.summary
         conf = f"{1 - self.alpha:.0%}"
-        where = _horizon_words(self.horizon)
-        lines = []
+        adj = self._adjusted()
+        lines = [self._verdict_line(arm, row) for arm, row in s.iterrows()]
         if self.horizon is not None:
-            lines.append(
-                f"'Retained {where}' means some activity more than {_days(self.horizon):g} days after "
-                f"assignment; only customers whose {_days(self.horizon):g} days plus the "
-                f"{_days(self.churn_after):g}-day churn window had elapsed by "
-                f"{self.as_of:%Y-%m-%d} are counted.")
+            lines.append(self._definition())
         first = s.iloc[0]
         lines.append(f"Control ({self.control}): {int(first['control_retained']):,} of "
                      f"{int(first['control_n']):,} retained ({first['control_rate']:.1%}).")
+        name = _CORRECTIONS[self.correction]
         for arm, row in s.iterrows():
-            adj = ""
-            if len(s) > 1:
-                adj = f", {_CORRECTIONS[self.correction]}-adjusted {_fmt_p(row['p_value_adjusted'])}"
+            extra = ""
+            if adj:
+                extra = (f", {name}-adjusted {_fmt_p(row['p_value_adjusted'])} ({conf} simultaneous CI "
+                         f"{row['ci_lower_adjusted'] * 100:+.1f} to {row['ci_upper_adjusted'] * 100:+.1f})")
             lines.append(
                 f"{arm}: {int(row['retained']):,} of {int(row['n']):,} ({row['rate']:.1%}), a difference of "
                 f"{row['diff'] * 100:+.1f} points ({conf} CI {row['ci_lower'] * 100:+.1f} to "
                 f"{row['ci_upper'] * 100:+.1f}; relative {row['relative_diff']:+.1%}), "
-                f"p {_p_is(row['p_value'])}{adj}. Bayesian view (Beta({self.prior[0]:g}, {self.prior[1]:g}) "
+                f"p {_p_is(row['p_value'])}{extra}. Bayesian view (Beta({self.prior[0]:g}, {self.prior[1]:g}) "
                 f"prior on each rate): P({arm} beats control) {_eq(_prob(row['prob_beat_control']))}, expected "
                 f"loss if you ship it {_points(row['expected_loss'])}.")
             if self.has_curves:
                 rh = _days(self.rmst_horizon)
-                hr = (f"hazard ratio {row['hazard_ratio']:.2f} ({conf} CI {row['hr_ci_lower']:.2f} to "
-                      f"{row['hr_ci_upper']:.2f}; proportional hazards not rejected, p "
-                      f"{_p_is(row['ph_p_value'])})" if np.isfinite(row["hazard_ratio"]) else
-                      f"no single hazard ratio: proportional hazards rejected (p {_p_is(row['ph_p_value'])}),"
-                      " so the effect changes over time and RMST is the summary to use")
+                ph = ("proportional hazards not rejected" if row["ph_p_value"] >= 0.05 else
+                      "proportional hazards doubtful, so the effect changes over time: see plot_hazard_ratio()")
+                hr = (f"time-averaged hazard ratio {row['hazard_ratio']:.2f} ({conf} CI {row['hr_ci_lower']:.2f} to "
+                      f"{row['hr_ci_upper']:.2f}; {ph}, p {_p_is(row['ph_p_value'])})")
+                if adj:
+                    hr += (f"; {name}-adjusted p: log-rank {_fmt_p(row['logrank_p_value_adjusted'])}, RMST "
+                           f"{_fmt_p(row['rmst_p_value_adjusted'])}, hazard ratio {_fmt_p(row['hr_p_value_adjusted'])}")
                 lines.append(
                     f"Whole curve, all {int(row['n'] + row['immature']):,} {arm} customers: log-rank "
                     f"p {_p_is(row['logrank_p_value'])}; mean days retained within the first {rh:g} "
@@ -640,8 +738,12 @@ class RetentionComparison:
                     f"({conf} CI {row['rmst_ci_lower']:+.1f} to {row['rmst_ci_upper']:+.1f}); {hr}.")
         lines.append(self.srm.explain())
         if len(s) > 1:
-            lines.append(f"{len(s)} treatment arms were compared with control: p-values are "
-                         f"{_CORRECTIONS[self.correction]}-adjusted for the several comparisons.")
+            lines.append(f"{len(s)} treatment arms were compared with control: every family of p-values is "
+                         f"{name}-adjusted for the several comparisons"
+                         + (", and the simultaneous intervals match it." if adj else "."))
+        if self.has_curves:
+            lines.append("The analyses other than the primary one test the same hypothesis another way: they "
+                         "support the verdict, they do not replace it.")
         lines.append("A small p-value says the difference is unlikely to be chance, not that it is "
                      "large: judge the size by the interval.")
         lines.extend(self.notes)
@@ -649,7 +751,7 @@ class RetentionComparison:
 
     def __repr__(self) -> str:
         cols = [c for c in ("n", "rate", "diff", "ci_lower", "ci_upper", "p_value", "p_value_adjusted",
-                            "prob_beat_control") if c in self.summary.columns]
+                            "prob_beat_control", "verdict") if c in self.summary.columns]
         with pd.option_context("display.width", 120, "display.precision", 4):
             table = self.summary[cols].to_string()
         return f"RetentionComparison: {self._title()}\n{table}\n(.explain() for the verdict in words)"
@@ -666,13 +768,15 @@ class RetentionComparison:
                                              for lo, hi in zip(s["ci_lower"], s["ci_upper"])]
         shown["p"] = s["p_value"].map(_fmt_p)
         shown["p adjusted"] = s["p_value_adjusted"].map(_fmt_p)
+        shown["verdict"] = s["verdict"]
         shown["P(beats control)"] = s["prob_beat_control"].map(_prob)
         if self.has_curves:
             shown["log-rank p"] = s["logrank_p_value"].map(_fmt_p)
             shown[f"RMST diff ({_days(self.rmst_horizon):g} d)"] = [
                 f"{d:+.1f} ({lo:+.1f} to {hi:+.1f})"
                 for d, lo, hi in zip(s["rmst_diff"], s["rmst_ci_lower"], s["rmst_ci_upper"])]
-            shown["hazard ratio"] = s["hazard_ratio"].map(lambda v: "–" if not np.isfinite(v) else f"{v:.2f}")
+            shown["hazard ratio (time average)"] = s["hazard_ratio"].map(
+                lambda v: "–" if not np.isfinite(v) else f"{v:.2f}")
         notes = self.explain().split("\n")
         return render_html(self._title(), shown, notes)
 
@@ -693,6 +797,74 @@ class RetentionComparison:
         ax.set_yticks(y, [str(a) for a in s.index])
         return label(ax, title=f"Retention {_horizon_words(self.horizon)}: difference from {self.control}",
                      xlabel=f"treatment minus control (percentage points, {1 - self.alpha:.0%} CI)", ylabel="arm")
+
+    def hazard_ratio_over_time(self, intervals: int = 4) -> pd.DataFrame:
+        """Hazard ratio of each arm against control in ``intervals`` periods of follow-up.
+
+        Piecewise-constant hazards: in each period, churn events over customer-days at risk
+        per arm, and their ratio with a Wald interval on the log scale (se^2 = 1/d_arm +
+        1/d_control). Period edges are quantiles of the churn times of all arms, so each
+        period holds about the same number of events. The Cox hazard ratio is roughly a
+        weighted average of these; when they differ, it hides how the effect changes.
+
+        Returns
+        -------
+        DataFrame
+            One row per arm and period: ``arm``, ``from_day``, ``to_day``, ``events``,
+            ``control_events``, ``hazard_ratio``, ``ci_lower``, ``ci_upper``.
+        """
+        if self.lifetimes is None:
+            raise ParameterError("This comparison was made from counts: there are no lifetimes. "
+                                 "Use compare_retention(assignments, events) for the hazard ratio over time.")
+        if isinstance(intervals, bool) or not isinstance(intervals, (int, np.integer)) or intervals < 1:
+            raise ParameterError(f"intervals={intervals!r} must be a whole number of periods, at least 1.")
+        life = self.lifetimes
+        d, e = life["duration"].to_numpy(float), life["churned"].to_numpy(bool)
+        edges = np.unique(np.r_[0.0, np.quantile(d[e], np.linspace(0, 1, intervals + 1)[1:-1]), np.inf])
+        z = stats.norm.isf(self.alpha / 2)
+        rows = []
+
+        def counts(mask, lo, hi):
+            dd, ee = d[mask], e[mask]
+            exposure = np.clip(np.minimum(dd, hi) - lo, 0, None).sum()
+            events = int((ee & (dd > lo) & (dd <= hi)).sum()) if lo > 0 else int((ee & (dd <= hi)).sum())
+            return events, exposure
+
+        ctrl = (life["arm"] == self.control).to_numpy()
+        for arm in self.summary.index:
+            mine = (life["arm"] == arm).to_numpy()
+            for lo, hi in zip(edges[:-1], edges[1:]):
+                d_a, x_a = counts(mine, lo, hi)
+                d_c, x_c = counts(ctrl, lo, hi)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = (d_a / x_a) / (d_c / x_c) if d_a and d_c else np.nan
+                    se = math.sqrt(1 / d_a + 1 / d_c) if d_a and d_c else np.nan
+                rows.append({"arm": arm, "from_day": lo, "to_day": hi, "events": d_a, "control_events": d_c,
+                             "hazard_ratio": ratio, "ci_lower": ratio * math.exp(-z * se),
+                             "ci_upper": ratio * math.exp(z * se)})
+        return pd.DataFrame(rows)
+
+    def plot_hazard_ratio(self, ax=None, intervals: int = 4, **kwargs):
+        """The hazard ratio period by period (see :meth:`hazard_ratio_over_time`), with the
+        Cox time average as a dashed line: flat means proportional hazards hold."""
+        from .plotting import get_axes, label
+
+        table = self.hazard_ratio_over_time(intervals)
+        ax = get_axes(ax)
+        for k, (arm, part) in enumerate(table.groupby("arm", sort=False)):
+            top = np.where(np.isfinite(part["to_day"]), part["to_day"],
+                           max(part["from_day"].max() * 1.5, part["from_day"].max() + 30))
+            mid = (part["from_day"].to_numpy() + top) / 2
+            hr = part["hazard_ratio"].to_numpy()
+            line = ax.errorbar(mid, hr, yerr=[hr - part["ci_lower"], part["ci_upper"] - hr], fmt="o-", capsize=3,
+                               label=f"{arm}: per period", **kwargs)
+            avg = self.summary.loc[arm, "hazard_ratio"]
+            ax.axhline(avg, ls="--", lw=1, color=line[0].get_color(), label=f"{arm}: time average {avg:.2f}")
+        ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+        ax.set_yscale("log")
+        ax.legend(fontsize="small")
+        return label(ax, title=f"Hazard ratio against {self.control} over time",
+                     xlabel="days since assignment (middle of the period)", ylabel="hazard ratio (log scale)")
 
     def plot_curves(self, ax=None, **kwargs):
         """Kaplan-Meier retention curves per arm with confidence bands; the horizon is marked."""
@@ -807,6 +979,9 @@ def _fixed_horizon(counts: pd.DataFrame, control, *, alpha, ci_method, correctio
     out["ci_lower"], out["ci_upper"] = stats2["ci_lower"], stats2["ci_upper"]
     out["p_value"] = stats2["p_value"]
     out["p_value_adjusted"] = adjust_p_values(out["p_value"].to_numpy(), correction)
+    level = _family_alpha(out["p_value_adjusted"], alpha, correction)
+    wide = _two_proportions(treat["n"], treat["retained"], n_c, x_c, alpha=level, ci_method=ci_method)
+    out["ci_lower_adjusted"], out["ci_upper_adjusted"] = wide["ci_lower"], wide["ci_upper"]
     a0, b0 = prior
     exact, beat, loss = [], [], []
     for arm, row in treat.iterrows():
@@ -816,8 +991,87 @@ def _fixed_horizon(counts: pd.DataFrame, control, *, alpha, ci_method, correctio
         beat.append(p_beat)
         loss.append(e_loss)
     out["exact_p_value"], out["prob_beat_control"], out["expected_loss"] = exact, beat, loss
+    out["exact_p_value_adjusted"] = adjust_p_values(out["exact_p_value"].to_numpy(float), correction)
     _warn_small(out, alpha, ci_method, notes)
     return out
+
+
+def _family_alpha(p_adjusted, alpha: float, correction: str) -> float:
+    """Per-interval level that matches the correction of a family of m tests.
+
+    Holm and Bonferroni: alpha / m, the simultaneous (Bonferroni) intervals, which cover
+    all m differences at once with probability >= 1 - alpha. Benjamini-Hochberg: R alpha / m
+    with R the number of tests it rejects (at least 1), the false-coverage-rate intervals of
+    Benjamini & Yekutieli (2005, JASA 100, 71-81). No correction, or one test: alpha.
+
+    Examples
+    --------
+    >>> _family_alpha([0.01, 0.2, 0.5], 0.05, "holm")  # 0.05 / 3
+    0.016666666666666666
+    >>> _family_alpha([0.01, 0.04, 0.5], 0.05, "bh")  # 2 rejected: 2 * 0.05 / 3
+    0.03333333333333333
+    """
+    p = np.asarray(p_adjusted, dtype=float)
+    m = int(np.isfinite(p).sum())
+    if m <= 1 or correction == "none":
+        return alpha
+    if correction == "bh":
+        return max(int((p < alpha).sum()), 1) * alpha / m
+    return alpha / m
+
+
+def _adjust_curves(summary: pd.DataFrame, alpha: float, correction: str) -> None:
+    """Adjust the whole-curve families across arms, with intervals to match (in place)."""
+    z = stats.norm.isf(alpha / 2)
+    for name in ("logrank", "rmst", "hr"):
+        summary[f"{name}_p_value_adjusted"] = adjust_p_values(summary[f"{name}_p_value"].to_numpy(float),
+                                                              correction)
+    # RMST: difference +- z se; hazard ratio: exp(log HR +- z se). Recover se from the intervals.
+    z_rmst = stats.norm.isf(_family_alpha(summary["rmst_p_value_adjusted"], alpha, correction) / 2)
+    se = (summary["rmst_ci_upper"] - summary["rmst_ci_lower"]) / (2 * z)
+    summary["rmst_ci_lower_adjusted"] = summary["rmst_diff"] - z_rmst * se
+    summary["rmst_ci_upper_adjusted"] = summary["rmst_diff"] + z_rmst * se
+    z_hr = stats.norm.isf(_family_alpha(summary["hr_p_value_adjusted"], alpha, correction) / 2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_hr = np.log(summary["hazard_ratio"])
+        se = (np.log(summary["hr_ci_upper"]) - np.log(summary["hr_ci_lower"])) / (2 * z)
+    summary["hr_ci_lower_adjusted"] = np.exp(log_hr - z_hr * se)
+    summary["hr_ci_upper_adjusted"] = np.exp(log_hr + z_hr * se)
+
+
+def _resolve_primary(primary, has_curves: bool) -> str:
+    key = str(primary).strip().lower()
+    if key not in _PRIMARY_ALIASES:
+        close = difflib.get_close_matches(key, list(_PRIMARY), n=1, cutoff=0.5)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ParameterError(f"primary={primary!r} is not an option.{hint} Use one of {list(_PRIMARY)}.")
+    key = _PRIMARY_ALIASES[key]
+    if key != "fixed_horizon" and not has_curves:
+        raise ParameterError(f"primary={primary!r} needs the survival curves, which counts do not have: "
+                             "use primary='fixed_horizon' with compare_retention_counts, or "
+                             "compare_retention(assignments, events) for the curves.")
+    return key
+
+
+def _add_verdicts(summary: pd.DataFrame, primary: str, alpha: float) -> None:
+    """``primary_p_value`` (adjusted across arms) and ``verdict`` per arm, in place.
+
+    The verdict follows the declared primary test only: "better" or "worse" when its
+    adjusted p-value is below alpha (the direction from its own estimate: the rate
+    difference, the RMST difference, or the hazard ratio for the log-rank test), else
+    "no clear difference"; "not available" when the test could not be computed.
+    """
+    p = summary[_PRIMARY[primary][0] + "_adjusted"].to_numpy(float)
+    if primary == "fixed_horizon":
+        up = summary["diff"].to_numpy(float) > 0
+    elif primary == "rmst":
+        up = summary["rmst_diff"].to_numpy(float) > 0
+    else:
+        up = summary["hazard_ratio"].to_numpy(float) < 1
+    verdict = np.where(~np.isfinite(p), "not available",
+                       np.where(p < alpha, np.where(up, "better", "worse"), "no clear difference"))
+    summary["primary_p_value"] = p
+    summary["verdict"] = verdict
 
 
 def _warn(category, message: str, notes: list) -> None:
@@ -884,13 +1138,16 @@ def _warn_peeking(counts: pd.DataFrame, planned_n, looks, alpha, notes) -> None:
 
 def compare_retention_counts(counts, control: str = "control", *, alpha: float = 0.05,
                              ci_method: str = "newcombe", correction: str = "holm", prior=(1.0, 1.0),
-                             planned_split=None, planned_n=None, looks: int | None = None) -> RetentionComparison:
+                             planned_split=None, planned_n=None, looks: int | None = None,
+                             primary: str = "fixed_horizon") -> RetentionComparison:
     """Compare retention rates from aggregated counts (computed in a warehouse, say).
 
-    Each arm gives ``(n, retained)``: the number of *mature* customers (whose horizon and
-    churn window have elapsed) and how many of them were retained at the horizon (see the
-    module docstring for both definitions). The result is the fixed-horizon part of
-    :func:`compare_retention`: the sample ratio check is made on these ``n``.
+    Each arm gives ``(n, retained)``: the number of *mature* customers (``start + H + w <=
+    as_of``: their horizon H and the window w after it have elapsed) and how many of them
+    had activity in ``(start + H, start + H + w]`` (see the module docstring; w is usually
+    ``churn_after``). Counting "retained" with an open end (any activity after H up to
+    the as-of date) makes the rate grow with the date of the query. The result is the
+    fixed-horizon part of :func:`compare_retention`: the sample ratio check is made on these ``n``.
 
     Parameters
     ----------
@@ -903,8 +1160,9 @@ def compare_retention_counts(counts, control: str = "control", *, alpha: float =
     ci_method : {"newcombe", "wald"}
         Interval for the difference: Newcombe's hybrid score (sound for small counts and
         rates near 0 or 1) or the textbook Wald interval.
-    correction : {"holm", "bh", "none"}
-        Adjustment of the p-values for several treatment arms.
+    correction : {"holm", "bh", "bonferroni", "none"}
+        Adjustment of the p-values for several treatment arms; ``ci_lower_adjusted`` and
+        ``ci_upper_adjusted`` are the matching intervals.
     prior : (a, b)
         Beta prior of every arm's retention rate for the Bayesian view (uniform by default).
     planned_split : dict, optional
@@ -913,6 +1171,8 @@ def compare_retention_counts(counts, control: str = "control", *, alpha: float =
         Planned mature customers per arm: comparing earlier raises a :class:`PeekingWarning`.
     looks : int, optional
         How many times the result has been looked at, for the peeking warning.
+    primary : {"fixed_horizon"}
+        The analysis behind ``verdict``; counts have only the fixed-horizon test.
 
     Returns
     -------
@@ -931,6 +1191,7 @@ def compare_retention_counts(counts, control: str = "control", *, alpha: float =
     ci_method = _choose(ci_method, _CI_METHODS, "ci_method")
     correction = resolve_correction(correction)
     prior = _read_prior(prior)
+    primary = _resolve_primary(primary, has_curves=False)
     table = _read_counts(counts)
     _check_control(control, table.index)
     if looks is not None and planned_n is None:
@@ -941,9 +1202,10 @@ def compare_retention_counts(counts, control: str = "control", *, alpha: float =
     _warn_peeking(table, planned_n, looks, alpha, notes)
     summary = _fixed_horizon(table, control, alpha=alpha, ci_method=ci_method, correction=correction,
                              prior=prior, notes=notes)
+    _add_verdicts(summary, primary, alpha)
     return RetentionComparison(summary=summary, control=control, control_n=int(table.loc[control, "n"]),
                                alpha=alpha, ci_method=ci_method, correction=correction, prior=prior,
-                               srm=srm, notes=notes)
+                               srm=srm, notes=notes, primary=primary)
 
 
 
@@ -980,7 +1242,10 @@ def _read_assignments(assignments, customer_col, arm_col, time_col) -> pd.DataFr
 def _lifetimes_from_table(lifetimes, assignments, *, customer_col, arm_col, as_of, churn_after):
     from .validation import require_columns
 
-    require_columns(lifetimes, {"customer_col": customer_col, "start": "start", "duration": "duration",
+    life_id = customer_col
+    if customer_col not in lifetimes.columns and "customer_id" in lifetimes.columns:
+        life_id = "customer_id"  # customer_lifetimes names it so, whatever the log called it
+    require_columns(lifetimes, {"customer_col": life_id, "start": "start", "duration": "duration",
                                 "churned": "churned"}, what="lifetimes")
     unit = lifetimes.attrs.get("time_unit", "days")
     if unit != "days":
@@ -992,7 +1257,7 @@ def _lifetimes_from_table(lifetimes, assignments, *, customer_col, arm_col, as_o
             f"lifetimes were built with churn_after={pd.Timedelta(known_gap).days} days but churn_after="
             f"{churn_after.days} days was given: pass churn_after='{pd.Timedelta(known_gap).days}D' so "
             "maturity uses the same window.")
-    life = lifetimes.rename(columns={customer_col: "customer_id"}).copy()
+    life = lifetimes.rename(columns={life_id: "customer_id"}).copy()
     if arm_col not in life.columns:
         if assignments is None:
             raise DataError(f"lifetimes has no column {arm_col!r} (arm_col) and no assignments were given: "
@@ -1041,32 +1306,35 @@ def _whole_curve(life: pd.DataFrame, control, treatments, *, rmst_days, alpha, n
         row = {"logrank_p_value": test.p_value, "rmst": diff.rmst_b.value, "control_rmst": diff.rmst_a.value,
                "rmst_diff": diff.difference, "rmst_ci_lower": diff.ci_lower, "rmst_ci_upper": diff.ci_upper,
                "rmst_p_value": diff.p_value, "hazard_ratio": cox["hazard_ratio"], "hr_ci_lower": cox["ci_lower"],
-               "hr_ci_upper": cox["ci_upper"], "ph_p_value": cox["ph_p_value"]}
+               "hr_ci_upper": cox["ci_upper"], "hr_p_value": cox["p_value"], "ph_p_value": cox["ph_p_value"]}
         if cox["ph_p_value"] < 0.05:
+            # Reported anyway: large samples reject trivial departures, and a time average is
+            # still a summary; what changes is how to read it (see plot_hazard_ratio).
             _warn(ProportionalHazardsWarning,
-                  f"{arm} vs control: proportional hazards rejected (p {_p_is(cox['ph_p_value'])}), so no single "
-                  f"hazard ratio describes the effect (the Cox fit's time average, {cox['hazard_ratio']:.2f}, is not "
-                  "reported). Read the curves and the RMST difference instead.", notes)
-            row.update(hazard_ratio=np.nan, hr_ci_lower=np.nan, hr_ci_upper=np.nan)
+                  f"{arm} vs control: proportional hazards doubtful (p {_p_is(cox['ph_p_value'])}): the hazard "
+                  f"ratio {cox['hazard_ratio']:.2f} is a time average over the follow-up and the effect changes "
+                  "over time. See .plot_hazard_ratio() for the ratio period by period, and the curves and the "
+                  "RMST difference for the size.", notes)
         rows[arm] = row
     return curves, pd.DataFrame.from_dict(rows, orient="index")
 
 
 def compare_retention(assignments, events=None, horizon="30D", control: str = "control", *,
-                      churn_after="30D", as_of=None, planned_split=None, correction: str = "holm",
+                      churn_after="30D", window=None, as_of=None, primary: str = "fixed_horizon",
+                      planned_split=None, correction: str = "holm",
                       alpha: float = 0.05, ci_method: str = "newcombe", prior=(1.0, 1.0), rmst_horizon=None,
                       planned_n=None, looks: int | None = None, customer_col: str = "customer_id",
                       arm_col: str = "arm", time_col: str = "date", lifetimes=None) -> RetentionComparison:
     """Compare retention between experiment arms, from assignments and the activity log.
 
-    **Retained at the horizon H** means: the lifetime measured from assignment exceeds H,
-    i.e. the customer had some activity strictly after ``assignment + H`` (the same event
-    Kaplan-Meier's S(H) estimates). **Only mature customers** enter the fixed-horizon test:
-    those with ``assignment + H + churn_after <= as_of``, for whom "not retained" has been
-    observed (no activity after ``assignment + H`` and silent for at least ``churn_after``
-    since). The number left out as immature is reported and warned about, never counted
-    as churned. The whole-curve part (Kaplan-Meier per arm, log-rank, RMST, Cox) uses every
-    assigned customer, the immature ones as censored.
+    **Retained at the horizon H** means: some activity in ``(assignment + H, assignment +
+    H + window]``, the ``window`` (w) after the horizon, which defaults to ``churn_after``.
+    **Only mature customers** enter the fixed-horizon test: those with ``assignment + H + w
+    <= as_of``, whose window has been observed in full, so their status is final: the same
+    customers give the same rate at every later as-of date. The number left out as
+    immature is reported and warned about, never counted as churned. The whole-curve part
+    (Kaplan-Meier per arm, log-rank, RMST, Cox) uses every assigned customer, the immature
+    ones as censored. The verdict follows one declared ``primary`` analysis.
 
     Parameters
     ----------
@@ -1087,14 +1355,26 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
         The control arm; every other arm is compared with it (one summary row each).
     churn_after : int, str or Timedelta
         Silence after which a customer counts as churned (see ``customer_lifetimes``).
+    window : int, str or Timedelta, optional
+        w, how long after the horizon activity counts as "retained at H"; ``churn_after``
+        by default. Needs ``events``: with ``lifetimes`` alone the window cannot be seen,
+        and the open-ended rule (any activity after H up to ``as_of``) is used with a
+        :class:`RetentionWarning` saying that its rate depends on the as-of date.
     as_of : date-like, optional
         End of observation; the last event by default.
+    primary : {"fixed_horizon", "rmst", "logrank"}
+        The analysis that decides the ``verdict`` column and leads ``explain()``, declared
+        before looking: the fixed-horizon rate difference (pooled z-test, the test
+        :func:`sample_size` plans), the RMST difference up to ``rmst_horizon``, or the
+        log-rank test of the whole curve. The others are supporting evidence.
     planned_split : dict, optional
         Planned share per arm for the sample ratio check (equal by default).
-    correction : {"holm", "bh", "none"}
-        Adjustment of the fixed-horizon p-values when there are several treatment arms.
+    correction : {"holm", "bh", "bonferroni", "none"}
+        Adjustment across treatment arms, applied to every family of p-values (fixed
+        horizon, Fisher, log-rank, RMST, hazard ratio); the ``*_adjusted`` intervals match
+        it (see the module docstring). Nothing changes with one treatment arm.
     alpha : float
-        Significance level; every interval has confidence ``1 - alpha``.
+        Significance level; every unadjusted interval has confidence ``1 - alpha``.
     ci_method : {"newcombe", "wald"}
         Interval for the difference of rates.
     prior : (a, b)
@@ -1132,13 +1412,24 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
     ...                                churn_after="30D")
     >>> row = res.summary.loc["loyalty"]
     >>> int(row["control_n"]), int(row["n"]), round(float(row["control_rate"]), 3), round(float(row["rate"]), 3)
-    (1529, 1471, 0.665, 0.738)
+    (1529, 1471, 0.629, 0.689)
     >>> round(float(row["ci_lower"]), 3), round(float(row["ci_upper"]), 3), round(float(row["hazard_ratio"]), 2)
-    (0.04, 0.106, 0.71)
+    (0.026, 0.094, 0.71)
+    >>> row["verdict"]  # the primary analysis (fixed horizon) decides
+    'better'
+
+    The simulator's truth for the same window (a purchase in days 30-60 after assignment)
+    is 0.606 and 0.680, a difference of 0.075, inside the interval (see
+    ``tests/test_estimands.py``).
     """
     horizon_td = parse_duration(horizon, name="horizon")
     churn_td = parse_duration(churn_after, name="churn_after")
+    window_td = churn_td if window is None else parse_duration(window, name="window")
+    if window_td <= pd.Timedelta(0):
+        raise ParameterError(f"window={window!r} must be a positive duration, e.g. '30D' (the default is "
+                             "churn_after).")
     rmst_td = horizon_td if rmst_horizon is None else parse_duration(rmst_horizon, name="rmst_horizon")
+    primary = _resolve_primary(primary, has_curves=True)
     alpha = _check_alpha(alpha)
     ci_method = _choose(ci_method, _CI_METHODS, "ci_method")
     correction = resolve_correction(correction)
@@ -1164,12 +1455,22 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
     _check_control(control, sorted(life["arm"].unique()))
 
     horizon_days = _days(horizon_td)
-    mature_flags = ((life["start"] + horizon_td + churn_td) <= as_of_ts).to_numpy()
+    notes: list[str] = []
+    if events is not None:
+        seen = _seen_in_window(events, life, horizon_td, window_td, as_of_ts, customer_col, time_col)
+        mature_flags = ((life["start"] + horizon_td + window_td) <= as_of_ts).to_numpy()
+    else:
+        # Lifetimes alone carry only the first and last activity: the window cannot be seen.
+        window_td = None
+        seen = (~life["churned"].to_numpy(dtype=bool)) | (life["duration"].to_numpy() > horizon_days)
+        mature_flags = ((life["start"] + horizon_td + churn_td) <= as_of_ts).to_numpy()
+        _warn(RetentionWarning,
+              f"Retention {_horizon_words(horizon_td)} is counted with an open end (any activity after the "
+              f"horizon up to {as_of_ts:%Y-%m-%d}) because only lifetimes were given: the same customers' rate "
+              "rises as data arrive, so it depends on the as-of date. Pass the activity log too "
+              "(events=...) for the bounded window, whose rate never changes once customers are mature.", notes)
     # Retention at H is known only for mature customers; for the others it is NA, not False.
-    # A mature customer who is still active (censored) bought after as_of - churn_after,
-    # which is after start + H; a churned one is retained when the last purchase was.
-    retained = pd.array((~life["churned"].to_numpy(dtype=bool)) | (life["duration"].to_numpy() > horizon_days),
-                        dtype="boolean")
+    retained = pd.array(np.asarray(seen, dtype=bool), dtype="boolean")
     retained[~mature_flags] = pd.NA
     life = life.assign(mature=mature_flags, retained=retained)
     arms = [control] + sorted(a for a in life["arm"].unique() if a != control)
@@ -1181,19 +1482,19 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
     counts.index.name = "arm"
     immature = (assigned - counts["n"]).astype(np.int64)
 
-    notes: list[str] = []
     if immature.sum():
         wrong = ""
         if "last_activity" in life.columns:
-            # The classic mistake: everyone assigned, "retained" only if already seen after start + H.
-            seen_after = pd.to_datetime(life["last_activity"]) > life["start"] + horizon_td
+            # The classic mistake: everyone assigned, "retained" only if already seen in the window.
+            seen_after = pd.Series(np.asarray(seen, dtype=bool), index=life.index)
             naive = (seen_after.groupby(life["arm"]).mean()).reindex(arms)
             honest = counts["retained"] / counts["n"].where(counts["n"] > 0)
             wrong = " Counting them as churned would show " + "; ".join(
                 f"{arm} {naive[arm]:.1%} instead of {honest[arm]:.1%}" for arm in arms) + "."
         _warn(ImmatureDataWarning,
               f"{int(immature.sum()):,} customers ({', '.join(f'{a} {int(k):,}' for a, k in immature.items())}) were "
-              f"assigned less than {horizon_days:g} + {_days(churn_td):g} days before {as_of_ts:%Y-%m-%d}: their "
+              f"assigned less than {horizon_days:g} + {_days(window_td or churn_td):g} days before "
+              f"{as_of_ts:%Y-%m-%d}: their "
               f"retention {_horizon_words(horizon_td)} is not known yet, so they are left out of the fixed-horizon "
               f"test (the curves use them, censored).{wrong}", notes)
     srm = sample_ratio_check(assigned, planned_split)
@@ -1205,8 +1506,38 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
     curves, curve_table = _whole_curve(life, control, arms[1:], rmst_days=_days(rmst_td), alpha=alpha,
                                        notes=notes)
     summary = summary.join(curve_table[_CURVE_COLUMNS])
+    _adjust_curves(summary, alpha, correction)
+    _add_verdicts(summary, primary, alpha)
     return RetentionComparison(
         summary=summary, control=control, control_n=int(counts.loc[control, "n"]), alpha=alpha,
         ci_method=ci_method, correction=correction, prior=prior, srm=srm, horizon=horizon_td,
         churn_after=churn_td, as_of=as_of_ts, rmst_horizon=rmst_td, curves=curves, lifetimes=life,
-        data_quality=quality, immature=immature, notes=notes)
+        data_quality=quality, immature=immature, notes=notes, primary=primary, window=window_td)
+
+
+def _seen_in_window(events, life, horizon, window, as_of, customer_col, time_col) -> np.ndarray:
+    """Whether each customer of ``life`` has activity in ``(start + H, start + H + w]``.
+
+    The first activity at or after ``start + H + 1 ns`` (strictly after the horizon), found
+    by :func:`customer_lifetimes` with shifted start times, so it runs in any engine the
+    log lives in. Customers whose horizon ends after ``as_of`` cannot have been seen.
+    """
+    after = life["start"] + horizon + pd.Timedelta(1, "ns")
+    reached = (after <= as_of).to_numpy()
+    seen = np.zeros(len(life), dtype=bool)
+    if not reached.any():
+        return seen
+    shifted = pd.DataFrame({customer_col: life["customer_id"].to_numpy()[reached],
+                            time_col: after.to_numpy()[reached]})
+    with warnings.catch_warnings():
+        # Customers of the log outside the experiment are left out here as in the main pass.
+        warnings.simplefilter("ignore", RetentionWarning)
+        # Only first_activity is used: a one-second churn_after keeps every shifted start
+        # classifiable (customer_lifetimes leaves out starts after as_of - churn_after).
+        later = customer_lifetimes(events, churn_after=pd.Timedelta(seconds=1), as_of=as_of,
+                                   customer_col=customer_col, time_col=time_col, start_times=shifted)
+    first = pd.Series(pd.to_datetime(later["first_activity"]).to_numpy(), index=later["customer_id"].to_numpy())
+    first = first.reindex(life["customer_id"].to_numpy()[reached]).to_numpy()
+    limit = (life["start"] + horizon + window).to_numpy()[reached]
+    seen[reached] = ~pd.isna(first) & (first <= limit)
+    return seen

@@ -283,7 +283,8 @@ def crr_table(
         Transaction logs only: a customer at instant t is someone who bought within
         [t - window, t). Default: the calendar period itself (customers at the end of
         March are March's buyers). A window longer than the period (e.g. ``"90D"`` with
-        monthly periods) counts occasional buyers as customers between purchases.
+        monthly periods) counts occasional buyers as customers between purchases; revenue
+        retention then uses the same window (see Notes).
     as_of : date-like, optional
         End of observation; defaults to the last date in the data. Periods that end after
         the as-of day are incomplete and left out (the notes say so).
@@ -294,9 +295,15 @@ def crr_table(
 
     Notes
     -----
-    Net revenue retention of period k is the revenue of period k from the customers at its
-    start, divided by their revenue in period k - 1; gross revenue retention caps each
-    customer's revenue at their previous-period revenue, so it ignores expansion and lies
+    Net revenue retention of period k follows the customers at its start over the same
+    trailing window that made them customers: their revenue within the window before the
+    period's end, divided by their revenue within the window before its start. With the
+    default window (the period) that is their revenue in period k over their revenue in
+    period k - 1. With a longer ``activity_window`` the base is their revenue over that
+    window, not over the previous period alone: otherwise a customer counted at the start
+    who happened to buy nothing last period is missing from the base, and two perfectly
+    steady customers can show 0 % one month and 200 % the next. Gross revenue retention
+    caps each customer's revenue at their base revenue, so it ignores expansion and lies
     in [0, 1]. The repeat-purchase rate is the share of the period's buyers with two or
     more purchases in it.
 
@@ -404,7 +411,8 @@ def crr_table(
         for name, values in metrics.items():
             table[name] = values
     elif intervals is None:
-        _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, amount_col is not None)
+        _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, amount_col is not None,
+                              window)
 
     if table["start"].iloc[0] == 0:
         notes.append(f"The first {f.name} has no customers at its start (nothing is observed before "
@@ -442,8 +450,14 @@ def _engine_counts(log, f: Freq, first_code: int, n_periods: int, with_revenue: 
     return counts, metrics
 
 
-def _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, with_revenue):
-    """Buyers, repeat-purchase rate and (with amounts) revenue retention per period."""
+def _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, with_revenue, window=None):
+    """Buyers, repeat-purchase rate and (with amounts) revenue retention per period.
+
+    Revenue retention compares the same customers (those at the start of period k) over
+    the same trailing window that made them customers: their revenue in [t - W, t) at the
+    period's end against the same at its start. With the default window (the period) that
+    is period k against period k - 1.
+    """
     n_periods = len(table)
     period = np.searchsorted(boundaries.values, times, side="right") - 1
     inside = (period >= 0) & (period < n_periods)
@@ -463,6 +477,27 @@ def _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, wi
     table["revenue"] = revenue.groupby(level="p").sum().reindex(range(n_periods), fill_value=0.0).to_numpy()
     nrr, grr = np.full(n_periods, np.nan), np.full(n_periods, np.nan)
     n_customers = active.shape[1]
+    if window is not None:
+        # A customer at boundary j bought within [b_j - W, b_j): their revenue over that same
+        # window is the base, so nobody counted at the start is missing from it.
+        order = np.argsort(times, kind="stable")
+        t_sorted, c_sorted = times[order], cust_code[order]
+        amount = frame["amount"].to_numpy(float)[order]
+        ends = boundaries.values
+        lo = np.searchsorted(t_sorted, (boundaries - window).values, side="left")
+        hi = np.searchsorted(t_sorted, ends, side="left")
+        trailing = lambda j: np.bincount(c_sorted[lo[j]:hi[j]], weights=amount[lo[j]:hi[j]],  # noqa: E731
+                                         minlength=n_customers)
+        for k in range(n_periods):
+            starters = active[k]
+            before, now = trailing(k)[starters], trailing(k + 1)[starters]
+            base = before.sum()
+            if base > 0:
+                nrr[k] = now.sum() / base
+                grr[k] = np.minimum(now, before).sum() / base
+        table["net_revenue_retention"] = nrr
+        table["gross_revenue_retention"] = grr
+        return
     for k in range(1, n_periods):
         starters = active[k]
         now = np.zeros(n_customers)

@@ -396,13 +396,15 @@ def test_result_object_reads_well():
 # ---------------------------------------------------------------------------------------
 
 def _tiny():
-    """Eight customers, as of 2024-03-31, horizon 30 days, churn_after 30 days.
+    """Eight customers, as of 2024-03-31, horizon 30 days, churn_after (= window) 30 days.
 
-    Mature when start + 60 days <= 2024-03-31, i.e. start <= 2024-01-31.
+    Retained: some activity in (day 30, day 60]. Mature when start + 60 days <= 2024-03-31,
+    i.e. start <= 2024-01-31.
     control: c1 retained (buys on day 45), c2 not (last buy exactly on day 30: not *after*),
              c3 not (never came back), c4 immature (starts 03-01).
-    loyalty: t1 retained (buys on day 75), t2 not (a buy before assignment is ignored; last on
-             day 15), t3 immature (02-15), t4 retained (starts 01-31: mature exactly; buys on day 31).
+    loyalty: t1 not (next buy on day 75, after the window: it was "retained" with the old open
+             end), t2 not (a buy before assignment is ignored; last on day 15), t3 immature
+             (02-15), t4 retained (starts 01-31: mature exactly; buys on day 31).
     """
     assignments = pd.DataFrame({
         "customer_id": ["c1", "c2", "c3", "c4", "t1", "t2", "t3", "t4"],
@@ -426,16 +428,26 @@ def test_retained_and_mature_by_hand():
         with pytest.warns(rk.ImmatureDataWarning, match=r"2 customers \(control 1, loyalty 1\).*less than 30 \+ 30"):
             res = rk.compare_retention(assignments, events, horizon=30, churn_after="30D", as_of="2024-03-31")
     row = res.summary.loc["loyalty"]
-    assert (row["control_n"], row["control_retained"], row["n"], row["retained"], row["immature"]) == (3, 1, 3, 2, 1)
+    assert (row["control_n"], row["control_retained"], row["n"], row["retained"], row["immature"]) == (3, 1, 3, 1, 1)
     life = res.lifetimes.set_index("customer_id")
     # Retention of the immature (c4, t3) is unknown: NA, not False.
     assert life["retained"].dropna().to_dict() == {"c1": True, "c2": False, "c3": False,
-                                                   "t1": True, "t2": False, "t4": True}
+                                                   "t1": False, "t2": False, "t4": True}
     assert life.index[life["retained"].isna()].tolist() == ["c4", "t3"]
     assert life["mature"].to_dict() == {"c1": True, "c2": True, "c3": True, "c4": False,
                                         "t1": True, "t2": True, "t3": False, "t4": True}
-    # Counting the immature as churned: control 1/4 = 25.0 %, loyalty 2/4 = 50.0 %.
-    assert "control 25.0% instead of 33.3%; loyalty 50.0% instead of 66.7%" in res.explain()
+    # Counting the immature as churned: control 1/4 = 25.0 %, loyalty 1/4 = 25.0 % (mature: 1/3 each).
+    assert "control 25.0% instead of 33.3%; loyalty 25.0% instead of 33.3%" in res.explain()
+    # A window of 60 days after the horizon: t1's day-75 purchase counts (75 in (30, 90]), and
+    # maturity needs start + 90 days <= 03-31, i.e. start <= 2024-01-01: only c1 and c2.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rk.RetentionWarning)
+        wide = rk.compare_retention(assignments, events, horizon=30, churn_after="30D", window="60D",
+                                    as_of="2024-03-31")
+    assert wide.lifetimes.set_index("customer_id")["retained"].dropna().to_dict() == {"c1": True, "c2": False}
+    assert "more than 30 and at most 90 days after assignment (a 60-day window" in wide.explain()
+    with pytest.raises(rk.ParameterError, match="window"):
+        rk.compare_retention(assignments, events, horizon=30, window="-5D")
 
 
 @pytest.fixture(scope="module")
@@ -455,10 +467,17 @@ def test_fixed_horizon_equals_counts_and_kaplan_meier(shop_result):
     again = rk.compare_retention_counts({"control": (row["control_n"], row["control_retained"]),
                                          "loyalty": (row["n"], row["retained"])})
     pd.testing.assert_series_equal(again.summary.loc["loyalty", cmp._FIXED_COLUMNS], row[cmp._FIXED_COLUMNS])
-    # Among mature customers nobody is censored before the horizon, so KM S(30) is the share retained.
-    mature = res.lifetimes[res.lifetimes["mature"]]
-    km = rk.kaplan_meier(mature, by="arm").survival_at(30).set_index("group")["survival"]
-    assert km["loyalty"] == pytest.approx(row["rate"]) and km["control"] == pytest.approx(row["control_rate"])
+    # The retained flags, straight from the log: some purchase in (start + 30 days, start + 60 days].
+    shop = rk.load_coffee_shop()
+    tx = shop.transactions.merge(shop.assignments.rename(columns={"date": "start"}), on="customer_id")
+    inside = (tx["date"] > tx["start"] + pd.Timedelta(days=30)) & (tx["date"] <= tx["start"] + pd.Timedelta(days=60))
+    mature = res.lifetimes[res.lifetimes["mature"]].set_index("customer_id")
+    by_hand = mature.index.isin(tx.loc[inside, "customer_id"])
+    assert (mature["retained"].to_numpy(bool) == by_hand).all()
+    # Kaplan-Meier S(30) estimates the open-ended "some purchase after day 30": at least the
+    # bounded rate (0.738 >= 0.689 for loyalty, 0.665 >= 0.629 for control).
+    km = rk.kaplan_meier(mature.reset_index(), by="arm").survival_at(30).set_index("group")["survival"]
+    assert km["loyalty"] >= row["rate"] and km["control"] >= row["control_rate"]
 
 
 def test_whole_curve_matches_lifelines(shop_result):
@@ -501,9 +520,13 @@ def test_result_plots_and_html(shop_result):
 def test_lifetimes_input_gives_the_same_result(shop, shop_result):
     life = rk.customer_lifetimes(shop.transactions, churn_after="30D", start_times=shop.assignments,
                                  keep_cols=["arm"])
-    res = rk.compare_retention(shop.assignments, lifetimes=life, horizon="30D", churn_after="30D",
-                               rmst_horizon="90D")
+    res = rk.compare_retention(shop.assignments, shop.transactions, lifetimes=life, horizon="30D",
+                               churn_after="30D", rmst_horizon="90D")
     pd.testing.assert_frame_equal(res.summary, shop_result.summary)
+    # Lifetimes alone cannot show the window: the open end is used, and said.
+    with pytest.warns(rk.RetentionWarning, match="open end .* depends on the as-of date"):
+        alone = rk.compare_retention(shop.assignments, lifetimes=life, horizon="30D", churn_after="30D")
+    assert alone.window is None and "open end" in alone.explain()
     with pytest.raises(rk.ParameterError, match="built with churn_after=30 days but churn_after=60 days"):
         rk.compare_retention(shop.assignments, lifetimes=life, churn_after="60D")
     with pytest.raises(rk.DataError, match=r"no row for 10 assigned customers"):
@@ -552,7 +575,7 @@ def _log_from_lifetimes(starts, lifetimes, ids):
     return pd.DataFrame(rows, columns=["customer_id", "date"])
 
 
-def test_crossing_curves_withhold_the_hazard_ratio():
+def test_crossing_curves_report_a_time_averaged_hazard_ratio():
     rng = np.random.default_rng(1)
     n = 600
     arm = np.where(np.arange(n) < n // 2, "control", "loyalty")
@@ -563,11 +586,17 @@ def test_crossing_curves_withhold_the_hazard_ratio():
     ids = [f"u{i}" for i in range(n)]
     asg = pd.DataFrame({"customer_id": ids, "arm": arm, "date": starts})
     tx = _log_from_lifetimes(starts, life, ids)
-    with pytest.warns(rk.ProportionalHazardsWarning, match="no single hazard ratio"):
+    with pytest.warns(rk.ProportionalHazardsWarning, match="is a time average"):
         res = rk.compare_retention(asg, tx, horizon="30D", as_of="2024-12-31")
     row = res.summary.loc["loyalty"]
-    assert np.isnan(row["hazard_ratio"]) and row["ph_p_value"] < 0.05
-    assert "proportional hazards rejected" in res.explain()
+    # Reported (it was withheld as NaN before), with the caveat and a plot over time.
+    assert np.isfinite(row["hazard_ratio"]) and row["ph_p_value"] < 0.05
+    assert "time-averaged hazard ratio" in res.explain() and "plot_hazard_ratio" in res.explain()
+    over = res.hazard_ratio_over_time(intervals=3)
+    # Loyalty's hazard is far higher early (half lapse at rate 1/5 a day) and lower later.
+    assert over["hazard_ratio"].iloc[0] > 1 > over["hazard_ratio"].iloc[-1]
+    ax = res.plot_hazard_ratio()
+    assert ax.get_title() == "Hazard ratio against control over time" and ax.get_yscale() == "log"
 
 
 def test_peeking_from_raw_logs(shop):

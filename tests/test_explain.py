@@ -89,38 +89,47 @@ def test_sbg_explains_the_published_fit():
 
 
 def test_comparison_from_counts_explains_size_and_significance():
-    # 45.0 % - 40.0 % = +5.0 points; relative 5 / 40 = +12.5 %.
+    # 45.0 % - 40.0 % = +5.0 points; relative 5 / 40 = +12.5 %. The verdict (first line)
+    # follows the declared primary test, the pooled z-test here (p = 0.024 < 0.05).
     text = rk.compare_retention_counts({"control": (1000, 400), "loyalty": (1000, 450)},
                                        control="control").explain()
     pinned(text, (
-        'Control (control): 400 of 1,000 retained (40.0%).\nloyalty: 450 of 1,000 (45.0%), a '
-        'difference of +5.0 points (95% CI +0.7 to +9.3; relative +12.5%), p = 0.024. Bayesian '
-        'view (Beta(1, 1) prior on each rate): P(loyalty beats control) = 98.8%, expected loss if'
-        ' you ship it 0.01 points.\nOf 2,000 assigned customers: control 50.0% (planned 50.0%), '
-        'loyalty 50.0% (planned 50.0%). Chi-square 0.00 on 1 degree(s) of freedom, p = 1.000. No '
-        'sign of a broken split (the alarm is p < 0.001).\nA small p-value says the difference is '
-        'unlikely to be chance, not that it is large: judge the size by the interval.'
+        'Verdict for loyalty (primary analysis: retention at the horizon, pooled z-test): loyalty'
+        ' kept more customers than control; +5.0 points (95% CI +0.7 to +9.3), p = 0.024.\nControl'
+        ' (control): 400 of 1,000 retained (40.0%).\nloyalty: 450 of 1,000 (45.0%), a difference o'
+        'f +5.0 points (95% CI +0.7 to +9.3; relative +12.5%), p = 0.024. Bayesian view (Beta(1, '
+        '1) prior on each rate): P(loyalty beats control) = 98.8%, expected loss if you ship it 0'
+        '.01 points.\nOf 2,000 assigned customers: control 50.0% (planned 50.0%), loyalty 50.0% (p'
+        'lanned 50.0%). Chi-square 0.00 on 1 degree(s) of freedom, p = 1.000. No sign of a broken'
+        ' split (the alarm is p < 0.001).\nA small p-value says the difference is unlikely to be c'
+        'hance, not that it is large: judge the size by the interval.'
     ))
 
 
 def test_experiment_verdict_explains_definition_and_every_view(shop_lifetimes):
+    # Retained = a purchase 30 to 60 days after assignment (window = churn_after = 30 days).
+    # Before the bounded window: 1,017 of 1,529 (66.5%) and 1,086 of 1,471 (73.8%), +7.3 points.
     shop = shop_lifetimes[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rk.RetentionWarning)
         text = rk.compare_retention(shop.assignments, shop.transactions, horizon="30D").explain()
     pinned(text, (
-        "'Retained at day 30' means some activity more than 30 days after assignment; only "
-        'customers whose 30 days plus the 30-day churn window had elapsed by 2024-12-31 are '
-        'counted.\nControl (control): 1,017 of 1,529 retained (66.5%).\nloyalty: 1,086 of 1,471 '
-        '(73.8%), a difference of +7.3 points (95% CI +4.0 to +10.6; relative +11.0%), p < '
-        '0.0001. Bayesian view (Beta(1, 1) prior on each rate): P(loyalty beats control) > 99.9%,'
-        ' expected loss if you ship it < 0.01 points.\nWhole curve, all 1,471 loyalty customers: '
-        'log-rank p < 0.0001; mean days retained within the first 30 (RMST) 24.7 vs 23.1, +1.7 '
-        'days (95% CI +0.9 to +2.4); hazard ratio 0.71 (95% CI 0.65 to 0.77; proportional hazards'
-        ' not rejected, p = 0.789).\nOf 3,000 assigned customers: control 51.0% (planned 50.0%), '
-        'loyalty 49.0% (planned 50.0%). Chi-square 1.12 on 1 degree(s) of freedom, p = 0.290. No '
-        'sign of a broken split (the alarm is p < 0.001).\nA small p-value says the difference is '
-        'unlikely to be chance, not that it is large: judge the size by the interval.'
+        'Verdict for loyalty (primary analysis: retention at day 30, pooled z-test): loyalty kept'
+        " more customers than control; +6.0 points (95% CI +2.6 to +9.4), p = 0.0005.\n'Retained a"
+        "t day 30' means some activity more than 30 and at most 60 days after assignment (a 30-da"
+        'y window after the horizon, the churn window); only customers whose 30 + 30 days had ela'
+        'psed by 2024-12-31 are counted, so their status is final.\nControl (control): 962 of 1,52'
+        '9 retained (62.9%).\nloyalty: 1,014 of 1,471 (68.9%), a difference of +6.0 points (95% CI'
+        ' +2.6 to +9.4; relative +9.6%), p = 0.0005. Bayesian view (Beta(1, 1) prior on each rate'
+        '): P(loyalty beats control) > 99.9%, expected loss if you ship it < 0.01 points.\nWhole c'
+        'urve, all 1,471 loyalty customers: log-rank p < 0.0001; mean days retained within the fi'
+        'rst 30 (RMST) 24.7 vs 23.1, +1.7 days (95% CI +0.9 to +2.4); time-averaged hazard ratio '
+        '0.71 (95% CI 0.65 to 0.77; proportional hazards not rejected, p = 0.789).\nOf 3,000 assig'
+        'ned customers: control 51.0% (planned 50.0%), loyalty 49.0% (planned 50.0%). Chi-square '
+        '1.12 on 1 degree(s) of freedom, p = 0.290. No sign of a broken split (the alarm is p < 0'
+        '.001).\nThe analyses other than the primary one test the same hypothesis another way: the'
+        'y support the verdict, they do not replace it.\nA small p-value says the difference is un'
+        'likely to be chance, not that it is large: judge the size by the interval.'
     ))
 
 
