@@ -22,9 +22,11 @@ from .backtest import Backtest, ThresholdBacktest, backtest, churn_threshold_bac
 from .validation import check_events
 from . import exercises  # rk.exercises.check("crr-1", answer): the course's self-checking exercises
 from ._version import __version__
+from . import experiments as _experiments  # planning and monitoring experiments (issue 18)
+from .experiments import *  # noqa: F401,F403
 
 __all__ = [
-    *_crr.__all__, *_cohorts.__all__, *_survival.__all__, *_contractual.__all__,
+    *_experiments.__all__, *_crr.__all__, *_cohorts.__all__, *_survival.__all__, *_contractual.__all__,
     "backtest", "Backtest", "churn_threshold_backtest", "ThresholdBacktest",
     *_compare.__all__, *_plotting.__all__, *_datasets.__all__, *_errors.__all__,
     "DataQualityReport", "data_quality", "adjust_p_values", "check_events", "exercises", "__version__",
