@@ -5,9 +5,10 @@ The public API is re-exported here; each name lives in the module of its concept
 """
 
 from . import (
-    cohorts as _cohorts, compare as _compare, contractual as _contractual, crr as _crr,
+    clv as _clv, cohorts as _cohorts, compare as _compare, contractual as _contractual, crr as _crr,
     datasets as _datasets, errors as _errors, plotting as _plotting, survival as _survival,
 )
+from .clv import *  # noqa: F401,F403
 from .cohorts import *  # noqa: F401,F403
 from .compare import *  # noqa: F401,F403
 from .contractual import *  # noqa: F401,F403
@@ -28,6 +29,6 @@ from .experiments import *  # noqa: F401,F403
 __all__ = [
     *_experiments.__all__, *_crr.__all__, *_cohorts.__all__, *_survival.__all__, *_contractual.__all__,
     "backtest", "Backtest", "churn_threshold_backtest", "ThresholdBacktest",
-    *_compare.__all__, *_plotting.__all__, *_datasets.__all__, *_errors.__all__,
+    *_compare.__all__, *_plotting.__all__, *_datasets.__all__, *_errors.__all__, *_clv.__all__,
     "DataQualityReport", "data_quality", "adjust_p_values", "check_events", "exercises", "__version__",
 ]
