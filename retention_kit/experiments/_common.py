@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..errors import ParameterError
+from ..errors import DataError, ParameterError
 from ..results import render_html
 
 
@@ -86,3 +86,37 @@ class ResultMixin:
 
     def _repr_html_(self) -> str:
         return render_html(self.title, self.summary, self.explain().split("\n"))
+
+
+def two_arms(data: pd.DataFrame, arm_col: str, control: str, treatment: str | None):
+    """The treatment arm's name and boolean masks of the treatment and control rows.
+
+    Arms are compared as strings; ``treatment`` may be omitted when there are exactly two arms.
+    """
+    codes, uniques = pd.factorize(data[arm_col])
+    names = [str(u) for u in uniques]
+    arms = sorted(names)
+    if control not in arms:
+        raise ParameterError(f"control={control!r} is not an arm in {arm_col!r}; the arms are {arms}.")
+    others = [a for a in arms if a != control]
+    if treatment is None:
+        if len(others) != 1:
+            raise ParameterError(f"There are {len(others)} treatment arms {others}: name one with treatment=.")
+        treatment = others[0]
+    elif treatment not in others:
+        raise ParameterError(f"treatment={treatment!r} is not an arm other than control; choose from {others}.")
+    is_t = np.isin(codes, [i for i, n in enumerate(names) if n == treatment])
+    is_c = np.isin(codes, [i for i, n in enumerate(names) if n == control])
+    return treatment, is_t, is_c
+
+
+def outcome_values(series: pd.Series, name: str) -> np.ndarray:
+    """A per-customer outcome as floats: booleans (retained) or numbers; missing values raise."""
+    if series.dtype == bool:
+        return series.to_numpy(dtype=float)
+    raw = series if pd.api.types.is_bool_dtype(series.dtype) else pd.to_numeric(series, errors="coerce")
+    y = raw.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    if np.isnan(y).any():
+        raise DataError(f"{name!r} has {int(np.isnan(y).sum()):,} missing or non-numeric values (e.g. immature "
+                        "customers whose retention is not known yet). Keep only customers with a known outcome.")
+    return y

@@ -30,7 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError, ParameterError
-from ._common import ResultMixin, check_probability, p_is
+from ._common import ResultMixin, check_probability, outcome_values, p_is, two_arms
 
 __all__ = ["AdjustedComparison", "cuped"]
 
@@ -166,26 +166,10 @@ def cuped(data: pd.DataFrame, outcome: str, covariates, *, arm_col: str = "arm",
     if missing:
         raise DataError(f"Columns {missing} are not in the data (columns: {list(data.columns)}). "
                         "Pass the names with outcome=, covariates= and arm_col=.")
-    arms = sorted(map(str, data[arm_col].dropna().unique()))
-    if control not in arms:
-        raise ParameterError(f"control={control!r} is not an arm in {arm_col!r}; the arms are {arms}.")
-    others = [a for a in arms if a != control]
-    if treatment is None:
-        if len(others) != 1:
-            raise ParameterError(f"There are {len(others)} treatment arms {others}: name one with treatment=.")
-        treatment = others[0]
-    elif treatment not in others:
-        raise ParameterError(f"treatment={treatment!r} is not an arm other than control; choose from {others}.")
-    frame = data[data[arm_col].astype(str).isin([control, treatment])]
-    raw = frame[outcome]
-    if not pd.api.types.is_bool_dtype(raw.dtype):
-        raw = pd.to_numeric(raw, errors="coerce")
-    y = raw.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    if np.isnan(y).any():
-        bad = int(np.isnan(y).sum())
-        raise DataError(f"{outcome!r} has {bad:,} missing or non-numeric values (e.g. immature customers whose "
-                        "retention is not known yet). Keep only customers with a known outcome.")
-    is_t = (frame[arm_col].astype(str) == treatment).to_numpy(dtype=float)
+    treatment, in_t, in_c = two_arms(data, arm_col, control, treatment)
+    frame = data[in_t | in_c]
+    y = outcome_values(frame[outcome], outcome)
+    is_t = in_t[in_t | in_c].astype(float)
     n_t, n_c = int(is_t.sum()), int(len(is_t) - is_t.sum())
     if min(n_t, n_c) < 2:
         raise DataError(f"Each arm needs at least 2 customers; {treatment} has {n_t}, {control} has {n_c}.")

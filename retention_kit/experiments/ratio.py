@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import DataError, ParameterError
-from ._common import ResultMixin, check_probability, choose, p_is, prob
+from ._common import ResultMixin, check_probability, choose, p_is, prob, two_arms
 
 __all__ = ["RatioComparison", "ratio_metric", "ratio_from_sums"]
 
@@ -269,19 +269,10 @@ def ratio_metric(data: pd.DataFrame, numerator: str, denominator: str | None = N
     missing = [c for c in cols if c not in data.columns]
     if missing:
         raise DataError(f"Columns {missing} are not in the data (columns: {list(data.columns)}).")
-    arms = sorted(map(str, data[arm_col].dropna().unique()))
-    if control not in arms:
-        raise ParameterError(f"control={control!r} is not an arm in {arm_col!r}; the arms are {arms}.")
-    others = [a for a in arms if a != control]
-    if treatment is None:
-        if len(others) != 1:
-            raise ParameterError(f"There are {len(others)} treatment arms {others}: name one with treatment=.")
-        treatment = others[0]
-    elif treatment not in others:
-        raise ParameterError(f"treatment={treatment!r} is not an arm other than control; choose from {others}.")
+    treatment, is_t, is_c = two_arms(data, arm_col, control, treatment)
     sums = {}
-    for name in (treatment, control):
-        part = data[data[arm_col].astype(str) == name]
+    for name, mask in ((treatment, is_t), (control, is_c)):
+        part = data[mask]
         y = pd.to_numeric(part[numerator], errors="coerce").to_numpy(dtype=float)
         if np.isnan(y).any():
             raise DataError(f"{numerator!r} has {int(np.isnan(y).sum()):,} missing or non-numeric values in arm "

@@ -26,7 +26,7 @@ from scipy import stats
 
 from ..errors import DataError, ParameterError
 from ..multiple_testing import CORRECTIONS, adjust_p_values, resolve_correction
-from ._common import ResultMixin, check_probability, fmt_p, p_is
+from ._common import ResultMixin, check_probability, fmt_p, outcome_values, p_is, two_arms
 
 __all__ = ["SegmentEffects", "segment_effects"]
 
@@ -136,48 +136,45 @@ def segment_effects(data: pd.DataFrame, outcome: str, segment_col: str, *, arm_c
     missing = [c for c in (outcome, segment_col, arm_col) if c not in data.columns]
     if missing:
         raise DataError(f"Columns {missing} are not in the data (columns: {list(data.columns)}).")
-    arms = sorted(map(str, data[arm_col].dropna().unique()))
-    if control not in arms:
-        raise ParameterError(f"control={control!r} is not an arm in {arm_col!r}; the arms are {arms}.")
-    others = [a for a in arms if a != control]
-    if treatment is None:
-        if len(others) != 1:
-            raise ParameterError(f"There are {len(others)} treatment arms {others}: name one with treatment=.")
-        treatment = others[0]
-    elif treatment not in others:
-        raise ParameterError(f"treatment={treatment!r} is not an arm other than control; choose from {others}.")
-    frame = data[data[arm_col].astype(str).isin([control, treatment])]
-    raw = frame[outcome]
-    if not pd.api.types.is_bool_dtype(raw.dtype):
-        raw = pd.to_numeric(raw, errors="coerce")
-    y = pd.Series(raw.astype("Float64").to_numpy(dtype=float, na_value=np.nan), index=frame.index)
-    if y.isna().any():
-        raise DataError(f"{outcome!r} has {int(y.isna().sum()):,} missing or non-numeric values; keep only "
-                        "customers with a known outcome.")
+    treatment, is_t, is_c = two_arms(data, arm_col, control, treatment)
+    frame = data[is_t | is_c]
+    is_t = is_t[is_t | is_c]
+    y = pd.Series(outcome_values(frame[outcome], outcome), index=frame.index)
     if frame[segment_col].isna().any():
         raise DataError(f"{segment_col!r} is missing for {int(frame[segment_col].isna().sum()):,} customers; give "
                         "them a segment of their own (e.g. 'unknown').")
-    is_t = frame[arm_col].astype(str) == treatment
     notes: list[str] = []
     z = stats.norm.isf(alpha / 2)
-    cells = pd.DataFrame({"segment": frame[segment_col].to_numpy(), "treated": is_t.to_numpy(), "y": y.to_numpy()})
-    agg = cells.groupby(["segment", "treated"], sort=True, observed=True)["y"].agg(["count", "mean", "var"])
-    agg = agg.unstack("treated").reindex(columns=pd.MultiIndex.from_product([["count", "mean", "var"], [True, False]]))
-    n_t, n_c = agg[("count", True)].fillna(0), agg[("count", False)].fillna(0)
+    codes, labels = pd.factorize(frame[segment_col], sort=True)
+    treated = is_t
+    values = y.to_numpy()
+    k = len(labels)
+
+    def moments(mask):
+        """Count, mean and variance (ddof 1, two passes) per segment within one arm."""
+        c, v = codes[mask], values[mask]
+        n = np.bincount(c, minlength=k).astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = np.bincount(c, weights=v, minlength=k) / n
+            var = np.bincount(c, weights=(v - mean[c]) ** 2, minlength=k) / (n - 1)
+        return n, mean, var
+
+    (n_t, mean_t, var_t), (n_c, mean_c, var_c) = moments(treated), moments(~treated)
     small = (n_t < 2) | (n_c < 2)
-    for seg in agg.index[small]:
+    for seg in labels[small]:
         notes.append(f"Segment {seg!r} has fewer than 2 customers in an arm and was left out.")
-    agg, n_t, n_c = agg[~small], n_t[~small], n_c[~small]
-    if len(agg) < 2:
+    keep = ~small
+    if keep.sum() < 2:
         raise DataError(f"Fewer than two segments of {segment_col!r} have customers in both arms: nothing to compare.")
-    diff = agg[("mean", True)] - agg[("mean", False)]
-    se = np.sqrt(agg[("var", True)] / n_t + agg[("var", False)] / n_c)
+    n_t, n_c, mean_t, mean_c, var_t, var_c = (a[keep] for a in (n_t, n_c, mean_t, mean_c, var_t, var_c))
+    diff = mean_t - mean_c
+    se = np.sqrt(var_t / n_t + var_c / n_c)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(se > 0, 2 * stats.norm.sf(np.abs(diff) / se), np.nan)
     table = pd.DataFrame({"n_treatment": n_t.astype(np.int64), "n_control": n_c.astype(np.int64),
-                          "treatment_mean": agg[("mean", True)], "control_mean": agg[("mean", False)],
-                          "diff": diff, "std_error": se, "ci_lower": diff - z * se, "ci_upper": diff + z * se,
-                          "p_value": p})
+                          "treatment_mean": mean_t, "control_mean": mean_c, "diff": diff, "std_error": se,
+                          "ci_lower": diff - z * se, "ci_upper": diff + z * se, "p_value": p},
+                         index=pd.Index(labels[keep]))
     table.index.name = segment_col
     table["p_value_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), correction)
     ok = table["std_error"] > 0
