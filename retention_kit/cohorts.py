@@ -12,8 +12,11 @@ Definitions used throughout (shared with the rest of the kit):
   ``periods="relative"`` uses fixed windows from each customer's own acquisition instead:
   1, 7, 30, 90 or 365 days for D, W, M, Q, Y (what Amplitude and Mixpanel default to).
 - **Retained in period k**: ``mode="on"`` active in period k; ``mode="on or after"`` active
-  in period k or any later period up to the as-of date; ``brackets`` active in any period of
-  a range of periods (e.g. days 1, 2-7, 8-30, 31-90).
+  in period k or any of the next ``look_ahead`` periods (k to k + look_ahead, a fixed window:
+  once complete the cell never changes), or, with ``look_ahead=None``, any later period up to
+  the as-of date (an open end: the same cell keeps rising as data arrive, and recent cohorts
+  have had less time to come back); ``brackets`` active in any period of a range of periods
+  (e.g. days 1, 2-7, 8-30, 31-90).
 - **As of** (default: the last event time): a cell whose period has started but not ended is
   *partial*; a cell whose period has not started is NaN (never 0); an observed cell without
   activity is 0. The as-of day counts as fully observed (``EventLog.observed_until``), so
@@ -52,6 +55,10 @@ _METRICS = ("customers", "revenue")
 _FIRST_COHORT = ("warn", "keep", "exclude")
 # Private column names for masks carried through validation.
 _ACTIVE, _ACQUIRES, _COHORT_TIME = "_rk_active", "_rk_acquires", "_rk_cohort_time"
+_OPEN_END = ("'On or after' retention counts anyone active then or later up to the as-of date "
+             "({as_of:%Y-%m-%d}): an open end, so every cell keeps rising as data arrive (the same table "
+             "made later shows higher numbers, complete cells included) and recent cohorts have had less "
+             "time to come back. Pass look_ahead=<periods> for cells that hold still.")
 _ENGINE_SCOPE = ("calendar periods (D/W/M/Q/Y), mode 'on' or 'on or after', metric 'customers' or "
                  "'revenue', first_cohort and as_of")
 
@@ -258,6 +265,7 @@ class CohortTable:
     groups: dict = field(default_factory=dict)
     base_revenue: pd.Series | None = None
     notes: list = field(default_factory=list)
+    look_ahead: int | None = None
 
     # -- numbers -------------------------------------------------------------------------
 
@@ -335,6 +343,9 @@ class CohortTable:
             else:
                 verb = {"on": "were active in", "on or after": "were active in or after",
                         "brackets": "were active at some point in"}[self.mode]
+                if self.mode == "on or after" and self.look_ahead is not None:
+                    verb = (f"were active in, or within {self.look_ahead} {word}"
+                            f"{'' if self.look_ahead == 1 else 's'} after,")
                 out.append(f"Of the {int(self.sizes.loc[first]):,} customers acquired in {self._cohort_name(first)}, "
                            f"{pct} {verb} {when}"
                            + (" (a partial period)." if bool(partial.loc[first, k]) else "."))
@@ -362,9 +373,10 @@ class CohortTable:
         elif self.mode == "brackets":
             out.append("A bracket counts customers active in any of its periods, so wider "
                        "brackets give higher numbers; compare brackets of equal width only.")
-        elif self.mode == "on or after":
-            out.append("'On or after' retention counts anyone active then or later up to the as-of "
-                       "date, so recent cohorts have had less time to come back.")
+        elif self.mode == "on or after" and self.look_ahead is not None:
+            out.append(f"'On or after' retention counts anyone active in the period or the {self.look_ahead} "
+                       f"after it; a cell is complete once the last of them has ended, and then never changes.")
+        # Open-ended "on or after": the caveat is in self.notes (see _OPEN_END).
         out.extend(self.notes)
         return " ".join(out)
 
@@ -551,6 +563,7 @@ def cohort_table(
     breakdown: str | None = None,
     first_cohort: str = "warn",
     as_of=None,
+    look_ahead: int | None = None,
 ) -> CohortTable:
     """Retention by acquisition cohort: sizes, counts, rates and a partial-cell mask.
 
@@ -573,8 +586,8 @@ def cohort_table(
         (what spreadsheets reconcile to). ``"relative"``: period k is the k-th window of 1, 7,
         30, 90 or 365 days (for D, W, M, Q, Y) after each customer's own acquisition time.
     mode : {"on", "on or after"}
-        ``"on"``: active in period k. ``"on or after"`` (unbounded): active in period k or
-        later, up to the as-of date.
+        ``"on"``: active in period k. ``"on or after"``: active in period k or later: in
+        the next ``look_ahead`` periods, or up to the as-of date.
     brackets : list of int or (first, last), optional
         Custom ranges of periods, e.g. ``[1, (2, 7), (8, 30), (31, 90)]`` with ``freq="D"``;
         a customer counts in a bracket when active in any of its periods. Needs ``mode="on"``
@@ -605,6 +618,15 @@ def cohort_table(
         activity, as CDNOW does). Not applied with ``cohort_col``.
     as_of : date-like, optional
         End of observation; default the last event time. Events after it are left out.
+    look_ahead : int, optional
+        With ``mode="on or after"``: cell k counts customers active in any of periods k to
+        k + ``look_ahead``, and is complete (final) once period k + ``look_ahead`` has
+        ended. ``None`` (default) keeps the open end, "any later period up to the as-of
+        date": those cells keep rising as data arrive (the table's notes say so), so two
+        tables made on different days disagree. On CDNOW, the January 1997 cohort's
+        period-3 cell (April 1997) is 24.4 % with ``look_ahead=3`` (active April to July)
+        whenever it is computed after July 1997, and open-ended 28.8 %, 34.6 % and 40.0 %
+        as of 1997-09-30, 1997-12-31 and 1998-06-30, complete all three times.
 
     Returns
     -------
@@ -638,6 +660,14 @@ def cohort_table(
     mode = _choose("mode", mode, _MODES)
     metric = _choose("metric", metric, _METRICS)
     first_cohort = _choose("first_cohort", first_cohort, _FIRST_COHORT)
+    if look_ahead is not None:
+        if isinstance(look_ahead, bool) or not isinstance(look_ahead, (int, np.integer)) or look_ahead < 0:
+            raise ParameterError(f"look_ahead={look_ahead!r} must be a whole number of periods, 0 or more "
+                                 "(e.g. look_ahead=3: active in period k or one of the 3 after it).")
+        if mode != "on or after":
+            raise ParameterError(f"look_ahead={look_ahead!r} bounds mode='on or after'; with mode={mode!r} "
+                                 "leave it out (or pass mode='on or after').")
+        look_ahead = int(look_ahead)
     bracket_list = _parse_brackets(brackets) if brackets is not None else None
     if metric == "revenue" and amount_col is None:
         raise ParameterError("metric='revenue' needs amount_col='<your revenue column>'.")
@@ -650,7 +680,8 @@ def cohort_table(
     if not is_pandas(events):
         for option, value, default in (("periods", periods, "calendar"), ("brackets", brackets, None),
                                        ("active_if", active_if, None), ("acquired_if", acquired_if, None),
-                                       ("cohort_col", cohort_col, None), ("breakdown", breakdown, None)):
+                                       ("cohort_col", cohort_col, None), ("breakdown", breakdown, None),
+                                       ("look_ahead", look_ahead, None)):
             if value is not None and value != default:
                 unsupported("cohort_table", option, value, _ENGINE_SCOPE)
         return _cohort_table_engine(events, freq, customer_col=customer_col, time_col=time_col, mode=mode,
@@ -830,7 +861,25 @@ def cohort_table(
         sizes = np.bincount(row_of, minlength=len(cohorts)).astype(float)
         n_rows, n_cols = len(cohorts), len(columns)
         pc, po, pcust = pair_cohort[p_sel], pair_offset[p_sel], pair_cust[p_sel]
-        if mode == "on or after":
+        if mode == "on or after" and look_ahead is not None:
+            # Cell k counts a customer when some active offset o has k <= o <= k + L. Give each
+            # cell to the customer's first offset o >= k: cells (previous offset, o] are
+            # covered by o exactly when k >= o - L, so each pair covers the disjoint range
+            # [max(previous + 1, o - L), o]: a difference array, then a running sum.
+            prev = np.empty_like(po)
+            if len(po):
+                prev[0] = -1
+                prev[1:] = np.where(pcust[1:] == pcust[:-1], po[:-1], -1)
+            lo_cell = np.maximum(prev + 1, po - look_ahead)
+            width = n_cols + 1
+            row_lookup = np.full(int(cohorts[-1] - cohorts[0]) + 1, -1, np.int64)
+            row_lookup[cohorts - cohorts[0]] = np.arange(len(cohorts))
+            rows = row_lookup[pc - cohorts[0]]
+            top = np.minimum(po, n_cols - 1) + 1
+            diff = (np.bincount(rows * width + np.minimum(lo_cell, n_cols), minlength=n_rows * width)
+                    - np.bincount(rows * width + top, minlength=n_rows * width))
+            counts = diff.reshape(n_rows, width).cumsum(axis=1)[:, :n_cols].astype(float)
+        elif mode == "on or after":
             last = np.zeros(n_codes, np.int64) - 1
             np.maximum.at(last, pcust, po)
             lm = last[members[m_sel]]
@@ -849,6 +898,8 @@ def cohort_table(
         # Observed / complete limits of each cell.
         lo = np.arange(n_cols) if bracket_list is None else np.array([b[0] for b in bracket_list])
         hi = lo if bracket_list is None else np.array([b[1] for b in bracket_list])
+        if look_ahead is not None:
+            hi = lo + look_ahead  # complete once the last period of the look-ahead has ended
         if periods == "calendar":
             observed, complete = _calendar_limits(cohorts, lo, hi, freq, until)
         else:
@@ -898,7 +949,7 @@ def cohort_table(
             as_of=log.as_of, data_quality=report,
             gross_rates=frame_of(gross) if gross is not None else None,
             base_revenue=pd.Series(base, index=index, name="revenue") if base is not None else None,
-            breakdown=breakdown if sub_groups else None, groups=sub_groups or {})
+            breakdown=breakdown if sub_groups else None, groups=sub_groups or {}, look_ahead=look_ahead)
 
     if breakdown is None:
         table = build(None, tabulate(None))
@@ -922,10 +973,12 @@ def cohort_table(
             partial=stack("partial"), freq=freq, periods=periods,
             mode="brackets" if bracket_list else mode, metric=metric, as_of=log.as_of,
             data_quality=report, gross_rates=stack("gross_rates"),
-            base_revenue=stack("base_revenue"), breakdown=breakdown, groups=subs)
+            base_revenue=stack("base_revenue"), breakdown=breakdown, groups=subs, look_ahead=look_ahead)
     if cohort_col is None and first_cohort == "warn" and np.any(member_cohort == data_first_period):
         table.notes.append(f"The first cohort ({period_labels([data_first_period], freq)[0]}) may "
                            "include customers acquired before the data began (left-censoring).")
+    if mode == "on or after" and look_ahead is None and bracket_list is None:
+        table.notes.append(_OPEN_END.format(as_of=log.as_of))
     return table
 
 
@@ -993,4 +1046,6 @@ def _cohort_table_engine(events, freq: Freq, *, customer_col, time_col, mode, me
     if first_cohort == "warn" and n_first:
         table.notes.append(f"The first cohort ({period_labels([data_first_period], freq)[0]}) may "
                            "include customers acquired before the data began (left-censoring).")
+    if mode == "on or after":
+        table.notes.append(_OPEN_END.format(as_of=log.as_of))
     return table

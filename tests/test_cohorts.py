@@ -128,6 +128,30 @@ def test_on_or_after():
     assert table(MONTHLY, "M", mode="unbounded").counts.equals(t.counts)
 
 
+def test_on_or_after_with_a_bounded_look_ahead():
+    # MONTHLY: a active in periods 0, 1, 3 (Jan, Feb, Apr); b in 0, 1, 2; c (Feb cohort) in 0.
+    # April is not over on the as-of day (15 Apr).
+    t = table(MONTHLY, "M", mode="on or after", look_ahead=1)
+    # Jan cohort, cell k counts a customer active in k or k + 1: k=0 {a, b}, 1 {a, b},
+    # 2 {a (Apr), b (Mar)}, 3 {a}. Feb cohort: k=0 {c}, 1 {}, 2 unobserved.
+    np.testing.assert_array_equal(t.counts.to_numpy(), [[2, 2, 2, 1], [1, 0, 0, np.nan]])
+    # Complete once period k + 1 has ended: Jan k=2 needs April -> partial; so does Feb k=1.
+    assert t.partial.to_numpy().tolist() == [[False, False, True, True], [False, True, True, False]]
+    # look_ahead=0 is "on"; a long look-ahead counts the same customers as the open end,
+    # but says the cells are not final.
+    zero = table(MONTHLY, "M", mode="on or after", look_ahead=0)
+    np.testing.assert_array_equal(zero.counts.to_numpy(), table(MONTHLY, "M").counts.to_numpy())
+    assert "look_ahead" not in " ".join(t.notes) and "within 1 month after" in t.explain()
+    # Before: no look_ahead option (TypeError); the open end is kept with a caveat.
+    open_end = table(MONTHLY, "M", mode="on or after")
+    assert any("keeps rising as data arrive" in n for n in open_end.notes)
+    assert "look_ahead=<periods>" in open_end.explain()
+    with pytest.raises(rk.ParameterError, match=r"look_ahead=-1 must be a whole number of periods"):
+        table(MONTHLY, "M", mode="on or after", look_ahead=-1)
+    with pytest.raises(rk.ParameterError, match=r"look_ahead=2 bounds mode='on or after'"):
+        table(MONTHLY, "M", look_ahead=2)
+
+
 def test_brackets_in_days():
     ev = log([("d", "2024-01-01"), ("d", "2024-01-02"), ("d", "2024-01-06"), ("d", "2024-02-10"),
               ("e", "2024-01-01")])
