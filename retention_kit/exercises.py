@@ -269,12 +269,17 @@ def _survival_1() -> Solution:
     s60 = float(kaplan_meier(life).survival_at([60])["survival"].iloc[0])
     d, churned = life["duration"], life["churned"]
     past = d > 60
+    # The customers who started after the detection limit, kept as censored at day 0.
+    late = int(life.attrs["not_yet_classifiable"])
+    kept = pd.concat([life[["duration", "churned"]], pd.DataFrame({"duration": [0.0] * late, "churned": False})])
     return Solution(
         right=s60,
         how=(f"Kaplan-Meier S(60) = {s60:.3f}: {int(churned.sum()):,} of {len(life):,} customers had "
-             f"churned and {int((~churned).sum()):,} were censored, each counted for as long as observed."),
+             f"churned and {int((~churned).sum()):,} were censored, each counted for as long as observed; "
+             f"the {late:,} who started in the last 30 days are not yet classifiable and left out."),
         wrong={"censored_churned": float(past.mean()), "churned_only": float(past[churned].mean()),
-               "dropped_short_censored": float(past.sum() / (past | churned).sum())})
+               "dropped_short_censored": float(past.sum() / (past | churned).sum()),
+               "late_kept": float(kaplan_meier(kept).survival_at([60])["survival"].iloc[0])})
 
 
 @_quiet
@@ -467,6 +472,10 @@ _EXERCISES = [
             Mistake("dropped_short_censored", "You dropped the censored customers observed for less than 60 "
                                               "days but kept every churned one: short lifetimes are then "
                                               "over-represented. Kaplan–Meier uses them all."),
+            Mistake("late_kept", "You kept the customers who started in the last 30 days (after 1 August): "
+                                 "none of them can have churned yet, so as \"still active\" they lift the "
+                                 "curve. They are not yet classifiable; `rk.customer_lifetimes` leaves them "
+                                 "out."),
         ),
         hint="`rk.kaplan_meier(lifetimes).survival_at([60])`."),
     Exercise(
