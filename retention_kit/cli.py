@@ -101,7 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
                            "event) (optional)")
     data.add_argument("--arm-col", metavar="COL",
                       help="column with each customer's experiment arm; adds the experiment verdict. "
-                           "Each customer's clock starts at their first event (optional)")
+                           "Each customer's clock starts at their first event that carries an arm, or "
+                           "at --assigned-col (optional)")
+    data.add_argument("--assigned-col", metavar="COL",
+                      help="with --arm-col: column with each customer's assignment time, where their "
+                           "clock starts (events before it do not count) (optional)")
     data.add_argument("--control", metavar="ARM", default="control",
                       help="the arm the others are compared with (default: control)")
 
@@ -155,7 +159,9 @@ def _fail(code: int, message: str, *, nothing_written: bool = True) -> int:
 def _config(args):
     from .report import ReportConfig
 
-    columns = ("customer_col", "time_col", "amount_col", "segment_col", "arm_col", "date_format")
+    if args.assigned_col and not args.arm_col:
+        raise _Usage("--assigned-col is the assignment time of an experiment: give --arm-col too.")
+    columns = ("customer_col", "time_col", "amount_col", "segment_col", "arm_col", "assigned_col", "date_format")
     if args.data is None:
         given = [f"--{c.replace('_', '-')}" for c in columns if getattr(args, c) is not None]
         if given:
@@ -167,7 +173,7 @@ def _config(args):
         data_path=str(Path(args.data).expanduser().resolve()) if Path(args.data).expanduser().exists() else args.data,
         customer_col=args.customer_col or "customer_id", time_col=args.time_col or "date",
         amount_col=args.amount_col, segment_col=args.segment_col, arm_col=args.arm_col,
-        control_arm=args.control, date_format=args.date_format, period=args.period, as_of=args.as_of,
+        assigned_col=args.assigned_col, control_arm=args.control, date_format=args.date_format, period=args.period, as_of=args.as_of,
         churn_after=args.churn_after, horizon=args.horizon, cli=True)
 
 

@@ -12,7 +12,7 @@ Examples
 >>> cfg = ReportConfig()            # the bundled coffee-shop example
 >>> data = load_data(cfg)
 >>> len(data.events), data.events.columns.tolist()
-(45533, ['customer_id', 'date', 'quantity', 'amount', 'channel', 'arm'])
+(45533, ['customer_id', 'date', 'quantity', 'amount', 'channel', 'arm', 'assigned_at'])
 >>> pct(0.7382), count(1, "customer"), count(3000, "customer"), join_words(["a", "b", "c"])
 ('73.8 %', '1 customer', '3,000 customers', 'a, b and c')
 """
@@ -40,7 +40,7 @@ from .validation import prepare_events
 __all__ = [
     "ReportConfig", "ReportData", "load_data", "check_inputs", "report_notebook", "header", "intro_text",
     "caveats", "pct", "count", "join_words", "paragraphs", "quality_text", "crr_text",
-    "cohort_text", "survival_text", "experiment_text",
+    "cohort_text", "survival_text", "experiment_intro", "experiment_text",
 ]
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -52,6 +52,7 @@ BUNDLED = "bundled coffee-shop example"
 CLI_FLAGS = {
     "data_path": "DATA", "customer_col": "--customer-col", "time_col": "--time-col",
     "amount_col": "--amount-col", "segment_col": "--segment-col", "arm_col": "--arm-col",
+    "assigned_col": "--assigned-col",
     "control_arm": "--control", "date_format": "--date-format", "period": "--period",
     "as_of": "--as-of", "churn_after": "--churn-after", "horizon": "--horizon",
 }
@@ -94,6 +95,7 @@ class ReportConfig:
     amount_col: str | None = "amount"
     segment_col: str | None = "channel"
     arm_col: str | None = "arm"
+    assigned_col: str | None = "assigned_at"
     control_arm: str = "control"
     date_format: str | None = None
     period: str = "M"
@@ -103,14 +105,16 @@ class ReportConfig:
     cli: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self):
-        for name in ("amount_col", "segment_col", "arm_col", "date_format", "as_of", "data_path"):
+        for name in ("amount_col", "segment_col", "arm_col", "assigned_col", "date_format", "as_of", "data_path"):
             if getattr(self, name) == "":
                 setattr(self, name, None)
         self.freq = parse_freq(self.period)
         self.churn_gap = parse_duration(self.churn_after, name=self._name("churn_after"))
         self.horizon_gap = parse_duration(self.horizon, name=self._name("horizon"))
+        if not self.arm_col:
+            self.assigned_col = None  # an assignment time means nothing without an arm
         used = [c for c in (self.customer_col, self.time_col, self.amount_col, self.segment_col,
-                            self.arm_col) if c]
+                            self.arm_col, self.assigned_col) if c]
         repeated = sorted({c for c in used if used.count(c) > 1})
         if repeated:
             raise ParameterError(
@@ -126,7 +130,7 @@ class ReportConfig:
     @property
     def columns(self) -> dict[str, str]:
         """Parameter name -> column, for the columns that are used."""
-        names = ("customer_col", "time_col", "amount_col", "segment_col", "arm_col")
+        names = ("customer_col", "time_col", "amount_col", "segment_col", "arm_col", "assigned_col")
         return {n: getattr(self, n) for n in names if getattr(self, n)}
 
     @property
@@ -146,7 +150,7 @@ class ReportConfig:
             # The file name only: a report is forwarded, and the analyst's folders are private.
             parts = ["retention-kit", "report", Path(self.data_path).name]
             defaults = ReportConfig()
-            for name in ("customer_col", "time_col", "amount_col", "segment_col", "arm_col"):
+            for name in ("customer_col", "time_col", "amount_col", "segment_col", "arm_col", "assigned_col"):
                 value = getattr(self, name)
                 if value is not None:
                     parts += [CLI_FLAGS[name], value]
@@ -175,6 +179,9 @@ class ReportData:
     sources: list[tuple[str, str]]
     label: str
     notes: list[str] = field(default_factory=list)
+    # One row per customer in the experiment: customer, arm and the time their clock starts
+    # (the assignment column, else the first event that carries an arm); None without arms.
+    assignments: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------------------
@@ -256,12 +263,14 @@ def _bundled() -> ReportData:
     from .datasets import load_coffee_shop
 
     shop = load_coffee_shop()
-    events = shop.transactions.merge(shop.assignments[["customer_id", "arm"]], on="customer_id",
-                                     how="left", validate="many_to_one")
+    assigned = shop.assignments.rename(columns={"date": "assigned_at"})
+    events = shop.transactions.merge(assigned, on="customer_id", how="left", validate="many_to_one")
     folder = files("retention_kit.data")
     sources = [(f"retention_kit/data/{name}", sha256(folder / name))
                for name in ("coffee_shop_transactions.csv.gz", "coffee_shop_assignments.csv.gz")]
-    return ReportData(events=events, config=ReportConfig(), sources=sources, label=BUNDLED)
+    config = ReportConfig()
+    return ReportData(events=events, config=config, sources=sources, label=BUNDLED,
+                      assignments=_assignments(events, config))
 
 
 _AMBIGUOUS = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})(?:\D|$)")
@@ -324,6 +333,54 @@ def _segment_at_first_event(events: pd.DataFrame, config: ReportConfig, notes: l
         notes.append(f"{count(int(changed.sum()), 'customer')} changed {col!r} over time; each is "
                      f"counted in the {col!r} of their first event.")
         events[col] = events[config.customer_col].map(first)
+
+
+def _as_times(values: pd.Series, col: str, flag: str, config: ReportConfig) -> pd.Series:
+    """A column read as naive times with the time column's rules (ISO, or ``date_format``)."""
+    if not pd.api.types.is_datetime64_any_dtype(values):
+        text = values.astype("string").str.strip()
+        fmt = config.date_format or "ISO8601"
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        bad = parsed.isna() & text.notna() & (text != "")
+        if bad.any():
+            example = text[bad].iloc[0]
+            fix = (f"give {config._name('date_format')} for it" if not config.date_format
+                   else "check the values")
+            raise DataError(f"Column {col!r} ({flag}) has {count(int(bad.sum()), 'value')} that are not "
+                            f"dates in the format {fmt!r} (for example {example!r}): {fix}.")
+        values = parsed
+    if getattr(values.dt, "tz", None) is not None:
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values
+
+
+def _assignment_times(events: pd.DataFrame, config: ReportConfig) -> pd.Series:
+    """The assignment time of each customer; a customer with two different times is refused."""
+    col, who, flag = config.assigned_col, config.customer_col, config._name("assigned_col")
+    values = _as_times(events[col], col, flag, config)
+    times = pd.DataFrame({who: events[who], "t": values}).dropna().drop_duplicates()
+    twice = times[who].duplicated(keep=False)
+    if twice.any():
+        example = times.loc[twice, who].iloc[0]
+        raise DataError(f"Column {col!r} ({flag}) gives {count(int(times.loc[twice, who].nunique()), 'customer')} "
+                        f"more than one assignment time (for example customer {example!r}). Each customer is "
+                        "assigned once: keep the first assignment of each customer.")
+    return times.set_index(who)["t"]
+
+
+def _assignments(events: pd.DataFrame, config: ReportConfig) -> pd.DataFrame:
+    """Customer, arm and the start of their clock: the assignment time when a column gives
+    it, else the first event that carries an arm (which in a win-back or installed-base
+    test may be long after the customer's first event)."""
+    who, arm, time = config.customer_col, config.arm_col, config.time_col
+    carrying = events.loc[events[arm].notna(), [who, arm, time]].copy()
+    carrying[time] = _as_times(carrying[time], time, config._name("time_col"), config)
+    first = carrying.sort_values(time, kind="stable").drop_duplicates(who)
+    if config.assigned_col:
+        starts = _assignment_times(events, config)
+        first = first[first[who].isin(starts.index)].copy()
+        first[time] = first[who].map(starts)
+    return first.sort_values(who, kind="stable").reset_index(drop=True)
 
 
 def _arm_per_customer(events: pd.DataFrame, config: ReportConfig, notes: list[str]) -> None:
@@ -390,12 +447,14 @@ def load_data(config: ReportConfig | None = None) -> ReportData:
     _parse_times(events, config, notes)
     if config.segment_col:
         _segment_at_first_event(events, config, notes)
+    assignments = None
     if config.arm_col:
         _check_arms(events, config)
+        assignments = _assignments(events, config)
         _arm_per_customer(events, config, notes)
     # File name only (not the analyst's folders): the header and prose of a forwarded report.
     return ReportData(events=events, config=config, sources=[(path.name, sha256(path))],
-                      label=path.name, notes=notes)
+                      label=path.name, notes=notes, assignments=assignments)
 
 
 def check_inputs(config: ReportConfig | None = None) -> ReportData:
@@ -686,6 +745,19 @@ def survival_text(curves, gaps, churn_gap: pd.Timedelta, logrank=None) -> str:
                        "the curves are not distinguishable from chance variation")
             text.append(f"Log-rank test: p {'< 0.0001' if p < 1e-4 else f'= {p:.3f}'}, {verdict}.")
     return " ".join(text)
+
+
+def experiment_intro(config: ReportConfig) -> str:
+    """What the experiment section measures, and where each customer's clock starts."""
+    if config.assigned_col:
+        clock = f"their clock starts at their assignment (column `{config.assigned_col}`)"
+    else:
+        clock = ("their clock starts at their first event that carries an arm (give the assignment time "
+                 f"with {config._name('assigned_col')} when customers were assigned later)")
+    return (f"## 5. The experiment\n\nEach customer's arm comes from the column `{config.arm_col}`; {clock}, "
+            "and events before it do not count. *Retained* means they bought again more than "
+            f"{_days(config.horizon_gap)} days after it. Only customers observed long enough to know (the horizon "
+            f"plus the {_days(config.churn_gap)}-day churn threshold) enter the fixed-horizon test.")
 
 
 def experiment_text(result) -> str:

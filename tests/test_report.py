@@ -129,7 +129,7 @@ def test_segment_is_taken_at_the_first_event_and_missing_segments_are_grouped(tm
 
 
 def test_arms_one_per_customer_and_the_control_arm_must_exist(tmp_path):
-    base = dict(customer_col="c", time_col="t", amount_col=None, segment_col=None, arm_col="arm")
+    base = dict(customer_col="c", time_col="t", amount_col=None, segment_col=None, arm_col="arm", assigned_col=None)
     two = _csv(tmp_path, _log(c=["a", "a", "b"], t=["2024-01-01", "2024-01-02", "2024-01-03"],
                               arm=["control", "loyalty", "control"]))
     with pytest.raises(rk.DataError, match=r"gives 1 customer more than one arm.*'a' is in control and loyalty"):
@@ -170,8 +170,8 @@ def test_config_refuses_bad_options_and_rebuilds_its_command():
                                      "--date-format %d/%m/%Y --period W --churn-after 60D --out r.html")
     assert ReportConfig().command() == "retention-kit report --out report.html"
     assert set(cfg.parameters()) == {"data_path", "customer_col", "time_col", "amount_col", "segment_col",
-                                     "arm_col", "control_arm", "date_format", "period", "as_of",
-                                     "churn_after", "horizon"}
+                                     "arm_col", "assigned_col", "control_arm", "date_format", "period",
+                                     "as_of", "churn_after", "horizon"}
 
 
 # -- header and text ----------------------------------------------------------------------
@@ -261,3 +261,55 @@ def test_small_text_helpers():
     assert report.count(2, "cohort") == "2 cohorts" and report.count(1, "person", "people") == "1 person"
     assert report.join_words([]) == "" and report.join_words(["x"]) == "x" and report.join_words("ab") == "a and b"
     assert report.paragraphs("one", None, "", "two").data == "one\n\ntwo"
+
+
+# -- the experiment clock -----------------------------------------------------------------
+
+def test_experiment_clock_starts_at_assignment_not_at_the_first_event(tmp_path):
+    # A win-back test: a and b bought in January, were assigned on 1 March, and a bought again
+    # on 10 March. From assignment, a's lifetime is 9 days; from the first event it would be
+    # 68 days and include the time before the test.
+    frame = _log(c=["a", "a", "a", "b", "b"],
+                 t=["2024-01-01", "2024-01-15", "2024-03-10", "2024-01-02", "2024-01-20"],
+                 arm=["loyalty", "loyalty", "loyalty", "control", "control"],
+                 when=["2024-03-01"] * 5)
+    base = dict(customer_col="c", time_col="t", amount_col=None, segment_col=None, arm_col="arm")
+    data = load_data(ReportConfig(_csv(tmp_path, frame), assigned_col="when", **base))
+    starts = data.assignments.set_index("c")["t"]
+    assert starts.to_dict() == {"a": pd.Timestamp("2024-03-01"), "b": pd.Timestamp("2024-03-01")}
+    assert data.assignments.set_index("c")["arm"].to_dict() == {"a": "loyalty", "b": "control"}
+    # Without the column the clock starts at the first event that carries an arm: here the
+    # arm sits on the row of the assignment only.
+    only_there = _log(c=["a", "a", "b"], t=["2024-01-01", "2024-03-01", "2024-01-02"],
+                      arm=[None, "loyalty", "control"])
+    data = load_data(ReportConfig(_csv(tmp_path, only_there, "x.csv"), assigned_col=None, **base))
+    assert data.assignments.set_index("c")["t"].to_dict() == {"a": pd.Timestamp("2024-03-01"),
+                                                               "b": pd.Timestamp("2024-01-02")}
+
+
+def test_assignment_column_is_checked(tmp_path):
+    base = dict(customer_col="c", time_col="t", amount_col=None, segment_col=None, arm_col="arm")
+    twice = _log(c=["a", "a", "b"], t=["2024-01-01", "2024-01-02", "2024-01-03"], arm=["x", "x", "y"],
+                 when=["2024-01-01", "2024-01-02", "2024-01-01"])
+    with pytest.raises(rk.DataError, match=r"'when' \(--assigned-col\) gives 1 customer more than one assignment"):
+        load_data(ReportConfig(_csv(tmp_path, twice), assigned_col="when", control_arm="x", cli=True, **base))
+    garbled = _log(c=["a", "b"], t=["2024-01-01", "2024-01-02"], arm=["x", "y"], when=["03/01/2024", "2024-01-01"])
+    with pytest.raises(rk.DataError, match=r"'when' \(--assigned-col\) has 1 value that are not dates.*'03/01/2024'"
+                                           r".*give --date-format"):
+        load_data(ReportConfig(_csv(tmp_path, garbled, "g.csv"), assigned_col="when", control_arm="x", cli=True,
+                               **base))
+    # Without an arm the assignment time means nothing and is ignored.
+    assert ReportConfig("x.csv", arm_col=None, assigned_col="when").assigned_col is None
+
+
+def test_bundled_experiment_matches_the_assignment_table():
+    import warnings
+
+    data = load_data(ReportConfig())
+    shop = rk.load_coffee_shop()
+    assert data.assignments.equals(shop.assignments.sort_values("customer_id").reset_index(drop=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rk.RetentionWarning)
+        ours = rk.compare_retention(data.assignments, data.events, horizon="30D", churn_after="30D")
+        truth = rk.compare_retention(shop.assignments, shop.transactions, horizon="30D", churn_after="30D")
+    pd.testing.assert_frame_equal(ours.summary, truth.summary)
