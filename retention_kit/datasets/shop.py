@@ -146,7 +146,10 @@ def simulate_shop(
         First day of the simulation.
     acquisition_days, observation_days : int
         Customers arrive during the first ``acquisition_days``; data end after
-        ``observation_days`` (the "as of" date).
+        ``observation_days`` (the "as of" date). ``acquisition_days=observation_days``
+        keeps acquiring to the last day, as a live business does: then some customers
+        start less than ``churn_after`` before the as-of date and are not yet classifiable
+        (see :func:`retention_kit.customer_lifetimes`; ``tests/test_late_starters.py``).
     loyalty_share : float
         Probability of assignment to the loyalty programme.
     loyalty_hazard_ratio : float
