@@ -158,3 +158,14 @@ def test_ratio_errors():
         ratio_metric(data, "revenue", lift_interval="fieler")
     with pytest.raises(DataError, match="should have 0, not NaN"):
         ratio_metric(data.assign(revenue=[np.nan] + [1.0] * 9), "revenue")
+
+
+def test_bayesian_decision_thresholds():
+    ctl = dict(n=3, sum_y=60, sum_y2=1400, sum_x=5, sum_x2=9, sum_xy=110)
+    trt = dict(n=3, sum_y=75, sum_y2=2075, sum_x=5, sum_x2=9, sum_xy=135)
+    res = ratio_from_sums(trt, ctl)  # P(better) 0.8829, expected loss 0.1445 (test above)
+    assert res.decision() == "inconclusive"
+    assert res.decision(prob_threshold=0.85) == "ship"
+    assert res.decision(prob_threshold=0.85, loss_threshold=0.1) == "inconclusive"
+    assert ratio_from_sums(ctl, trt).decision(prob_threshold=0.85) == "do not ship"  # P(better) 0.1171
+    assert "the decision is: inconclusive" in res.explain()

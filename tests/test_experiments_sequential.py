@@ -175,7 +175,7 @@ def test_sequential_test_decisions():
     short = sequential_test([0.5, 2.0], [100, 250], 300, alpha=0.025, sides=1, final=True)
     assert short.design.cumulative_alpha[-1] == pytest.approx(0.025)
     assert "Continue" in running.explain() and "Stop at look 2" in res.explain()
-    assert "Sequential test" in repr(res) and "<h4" in res._repr_html_()
+    assert repr(res).startswith("SequentialTest: looks against the boundaries: stop") and "<h4" in res._repr_html_()
 
 
 def test_sequential_test_rejects_bad_input():
@@ -200,7 +200,7 @@ def test_design_presentation():
     s = design.summary
     assert list(s.columns) == ["information_fraction", "z_boundary", "nominal_p", "alpha_spent", "cumulative_alpha"]
     assert s["alpha_spent"].sum() == pytest.approx(0.05)
-    assert "look 4 at 100% of the information" in design.explain()
+    assert "Look 4 at 100% of the information: stop if |z| >= 2.014 (p <= 0.044)." in design.explain()
     ax = design.plot_boundaries()
     assert ax.get_xlabel() == "information fraction" and "O'Brien-Fleming" in ax.get_title()
     ax = sequential_test([1.0, 2.0], [0.25, 0.5], 1.0).plot_boundaries()

@@ -98,6 +98,19 @@ class RatioComparison(ResultMixin):
     def title(self) -> str:
         return f"{self.metric}: {self.treatment} vs {self.control}"
 
+    def decision(self, prob_threshold: float = 0.95, loss_threshold: float | None = None) -> str:
+        """A Bayesian decision rule: ``"ship"`` when P(better) reaches ``prob_threshold`` and
+        the expected loss is at most ``loss_threshold`` (the metric's units; no limit when
+        None), ``"do not ship"`` when P(better) is at most ``1 - prob_threshold``, else
+        ``"inconclusive"`` (GrowthBook's chance-to-win and risk thresholds)."""
+        prob_threshold = check_probability(prob_threshold, "prob_threshold", "0.95")
+        r = self.row
+        if r["prob_better"] >= prob_threshold and (loss_threshold is None or r["expected_loss"] <= loss_threshold):
+            return "ship"
+        if r["prob_better"] <= 1 - prob_threshold:
+            return "do not ship"
+        return "inconclusive"
+
     def explain(self) -> str:
         r = self.row
         conf = f"{1 - self.alpha:.0%}"
@@ -107,9 +120,10 @@ class RatioComparison(ResultMixin):
             f"({conf} CI {r['ci_lower']:+.4g} to {r['ci_upper']:+.4g}, p {p_is(r['p_value'])}); relative lift "
             f"{r['lift']:+.2%} ({conf} CI {r['lift_lower']:+.2%} to {r['lift_upper']:+.2%}, "
             f"{'Fieller' if self.lift_interval == 'fieller' else 'delta method'}).",
-            f"Bayesian reading (flat prior): P({self.treatment} {'beats' if self.higher_is_better else 'is below'} "
-            f"control) {prob(r['prob_better'])}; expected loss if shipped {r['expected_loss']:.4g} "
-            f"(the metric's units).",
+            f"Bayesian reading (flat prior, so the {conf} credible interval is the interval above): "
+            f"P({self.treatment} {'beats' if self.higher_is_better else 'is below'} control) "
+            f"{prob(r['prob_better'])}; expected loss if shipped {r['expected_loss']:.4g} (the metric's units); "
+            f"at a 95 % threshold the decision is: {self.decision()}.",
         ]
         if self.margin is not None:
             worse = "fall" if self.higher_is_better else "rise"

@@ -258,6 +258,12 @@ def crossing_probabilities(boundaries, information_fractions, *, sides: int = 2,
     return out.set_index("look")
 
 
+def _p_at_most(p: float) -> str:
+    """The nominal p-value a boundary corresponds to, for sentences."""
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p <= {text}"
+
+
 def _check_fractions(values, name: str, normalise: bool = True) -> np.ndarray:
     try:
         t = np.atleast_1d(np.asarray(values, dtype=float))
@@ -330,10 +336,10 @@ class SequentialDesign(ResultMixin):
     def explain(self) -> str:
         s = self.summary
         rule = "|z|" if self.sides == 2 else "z"
-        looks = "; ".join(f"look {k} at {row.information_fraction:.0%} of the information: stop if {rule} >= "
-                          f"{row.z_boundary:.3f} (p < {fmt_p(row.nominal_p)})" for k, row in s.iterrows())
+        looks = " ".join(f"Look {k} at {row.information_fraction:.0%} of the information: stop if {rule} >= "
+                         f"{row.z_boundary:.3f} ({_p_at_most(row.nominal_p)})." for k, row in s.iterrows())
         fixed = stats.norm.isf(self.alpha / self.sides)
-        return (f"{self.title}. {looks}. A fixed-horizon test would use {fixed:.3f} once. The boundaries keep "
+        return (f"{self.title}. {looks} A fixed-horizon test would use {fixed:.3f} once. The boundaries keep "
                 f"the chance of any false alarm over all {self.looks} looks at {self.alpha:g}; stopping at an "
                 "unplanned look or testing each look at the usual level does not.")
 
@@ -496,7 +502,7 @@ class SequentialTest(ResultMixin):
 
     @property
     def title(self) -> str:
-        return f"Sequential test: {self.decision}"
+        return f"looks against the boundaries: {self.decision}"
 
     @property
     def stop(self) -> bool:
