@@ -588,7 +588,14 @@ class RetentionComparison:
         columns ``logrank_p_value``, ``rmst``, ``control_rmst``, ``rmst_diff``,
         ``rmst_ci_lower``, ``rmst_ci_upper``, ``rmst_p_value`` (restricted mean survival
         time in days up to ``rmst_horizon``), ``hazard_ratio``, ``hr_ci_lower``,
-        ``hr_ci_upper`` (Cox; NaN when proportional hazards are rejected) and ``ph_p_value``.
+        ``hr_ci_upper``, ``hr_p_value`` (Cox: a time-averaged hazard ratio, reported even
+        when proportional hazards are doubtful, with a caveat; see ``plot_hazard_ratio``) and
+        ``ph_p_value``. Across arms: ``*_p_value_adjusted`` for every family of p-values
+        (``p_value``, ``exact_p_value``, ``logrank_p_value``, ``rmst_p_value``,
+        ``hr_p_value``) and ``*_adjusted`` intervals matching the correction
+        (``ci_lower_adjusted``, ``rmst_ci_lower_adjusted``, ``hr_ci_lower_adjusted`` and
+        their upper ends). ``primary_p_value`` and ``verdict`` ("better", "worse", "no clear
+        difference", "not available") come from the declared primary analysis.
     control : str
         The control arm.
     srm : SampleRatioCheck
@@ -597,8 +604,12 @@ class RetentionComparison:
         Kaplan-Meier curves per arm (raw data only).
     lifetimes : DataFrame or None
         One row per assigned customer: lifetime from assignment, ``churned``, ``arm``,
-        ``mature`` and ``retained`` (nullable boolean: NA for immature customers, whose
-        retention at the horizon is not known yet).
+        ``mature`` and ``retained`` (nullable boolean: activity in the window after the
+        horizon; NA for immature customers, whose window is not over yet).
+    primary : str
+        The declared primary analysis ("fixed_horizon", "rmst" or "logrank").
+    window : Timedelta or None
+        The window after the horizon; None when only lifetimes were given (open end).
     notes : list of str
         Every caveat raised as a warning, in words.
     """
