@@ -602,3 +602,22 @@ def test_crossing_curves_report_a_time_averaged_hazard_ratio():
 def test_peeking_from_raw_logs(shop):
     with pytest.warns(rk.PeekingWarning, match="of the planned 2,000"):
         rk.compare_retention(shop.assignments, shop.transactions, planned_n=2000, looks=3)
+
+
+def test_hazard_ratio_over_time_by_hand():
+    # One period (intervals=1): churn events over customer-days at risk per arm.
+    # control: durations 1, 2, 3, 4 (all churned) -> 4 events / 10 days; b: 2, 4, 6, 8 -> 4 / 20.
+    # Ratio (4/20) / (4/10) = 0.5; se of the log = sqrt(1/4 + 1/4); 95 % CI 0.5 exp(-+1.96 se).
+    life = pd.DataFrame({"customer_id": [f"c{i}" for i in range(8)], "start": pd.Timestamp("2024-01-01"),
+                         "duration": [1.0, 2, 3, 4, 2, 4, 6, 8], "churned": True,
+                         "arm": ["control"] * 4 + ["b"] * 4})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = rk.compare_retention(None, lifetimes=life, horizon="1D", churn_after="1D", as_of="2024-06-30")
+    one = res.hazard_ratio_over_time(intervals=1).iloc[0]
+    se = np.sqrt(1 / 4 + 1 / 4)
+    assert (one["events"], one["control_events"]) == (4, 4)
+    assert (one["hazard_ratio"], one["ci_lower"], one["ci_upper"]) == pytest.approx(
+        (0.5, 0.5 * np.exp(-1.959964 * se), 0.5 * np.exp(1.959964 * se)), rel=1e-6)
+    with pytest.raises(rk.ParameterError, match="intervals=0 must be a whole number"):
+        res.hazard_ratio_over_time(intervals=0)
