@@ -89,10 +89,20 @@ class AdjustedComparison(ResultMixin):
             f"unadjusted {u['diff']:+.4g} ({conf} CI {u['ci_lower']:+.4g} to {u['ci_upper']:+.4g}, p {p_is(u['p_value'])}); "
             f"adjusted for {', '.join(self.covariates) if self.covariates else 'nothing'} {a['diff']:+.4g} "
             f"({conf} CI {a['ci_lower']:+.4g} to {a['ci_upper']:+.4g}, p {p_is(a['p_value'])}).",
-            f"The adjustment removed {self.variance_reduction:.0%} of the variance: the interval is "
-            f"{self.interval_ratio:.0%} as wide, as if the experiment had {1 / max(1 - self.variance_reduction, 1e-12):.2f} "
-            "times the customers. Both estimate the same effect; the adjusted one is less noisy.",
         ]
+        if self.variance_reduction >= 0.01:
+            lines.append(
+                f"The adjustment removed {self.variance_reduction:.0%} of the variance: the interval is "
+                f"{self.interval_ratio:.0%} as wide, as if the experiment had "
+                f"{1 / max(1 - self.variance_reduction, 1e-12):.2f} times the customers. Both estimate the same "
+                "effect; the adjusted one is less noisy.")
+        else:
+            lines.append(
+                f"The covariates explain almost none of the outcome (variance reduction {self.variance_reduction:+.1%}): "
+                "adjusting changes nothing worth having. Look for pre-assignment behaviour that predicts the outcome "
+                "(past orders, past activity).")
+        lines.append("Choose the covariates before seeing the result (in the plan): picking the adjustment that gives "
+                     "the smaller p-value is another way of peeking.")
         if self.new_customers:
             lines.append(f"{self.new_customers:,} customers had no history before assignment (brand-new): they are "
                          "kept, with a missing-history indicator, so the comparison still covers everyone.")
