@@ -15,7 +15,8 @@ matplotlib.use("Agg")
 
 
 def log(rows):
-    return pd.DataFrame(rows, columns=["customer_id", "date"]).assign(date=lambda d: pd.to_datetime(d["date"], format="ISO8601"))
+    frame = pd.DataFrame(rows, columns=["customer_id", "date"])
+    return frame.assign(date=pd.to_datetime(frame["date"], format="ISO8601"))
 
 
 TINY = log([("a", "2024-01-01"), ("a", "2024-01-05 10:00"), ("b", "2024-01-02"), ("b", "2024-02-01"),
