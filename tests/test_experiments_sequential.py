@@ -235,7 +235,7 @@ def _coverage(sims, seed, looks, p_t=0.33, p_c=0.30):
     covered_cs = np.ones(sims, bool)
     covered_fixed = np.ones(sims, bool)
     for i in range(sims):
-        cs = confidence_sequence(looks, x_t[i, idx], looks, x_c[i, idx]).summary
+        cs = confidence_sequence(looks, x_t[i, idx], looks, x_c[i, idx], planned_n=2 * n_arm).summary
         truth = p_t - p_c
         covered_cs[i] = np.all((cs["lower"] <= truth) & (truth <= cs["upper"]))
         covered_fixed[i] = np.all((cs["fixed_lower"] <= truth) & (truth <= cs["fixed_upper"]))
@@ -268,7 +268,7 @@ def test_simulated_false_positive_rate_long():
 
 
 def test_confidence_sequence_is_wider_than_fixed_and_running_intersection_narrows():
-    cs = confidence_sequence([500, 1000, 2000], [170, 345, 700], [500, 1000, 2000], [150, 300, 600])
+    cs = confidence_sequence([500, 1000, 2000], [170, 345, 700], [500, 1000, 2000], [150, 300, 600], planned_n=4000)
     s = cs.summary
     assert np.all(s["upper"] - s["lower"] > s["fixed_upper"] - s["fixed_lower"])
     assert np.all(np.diff(s["running_upper"] - s["running_lower"]) <= 0)
@@ -279,8 +279,12 @@ def test_confidence_sequence_is_wider_than_fixed_and_running_intersection_narrow
 
 def test_confidence_sequence_rejects_bad_counts():
     with pytest.raises(DataError, match="exceed"):
-        confidence_sequence([10], [11], [10], [5])
+        confidence_sequence([10], [11], [10], [5], planned_n=20)
     with pytest.raises(DataError, match="cumulative"):
-        confidence_sequence([100, 50], [30, 15], [100, 50], [30, 15])
+        confidence_sequence([100, 50], [30, 15], [100, 50], [30, 15], planned_n=200)
     with pytest.raises(DataError, match="one per look"):
-        confidence_sequence([100, 200], [30], [100, 200], [30, 60])
+        confidence_sequence([100, 200], [30], [100, 200], [30, 60], planned_n=400)
+    with pytest.raises(TypeError, match="planned_n"):
+        confidence_sequence([100], [30], [100], [30])  # the tuning must be fixed in advance, not defaulted
+    with pytest.raises(ParameterError, match="planned_n=0 must be a positive number"):
+        confidence_sequence([100], [30], [100], [30], planned_n=0)

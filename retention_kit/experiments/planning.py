@@ -66,6 +66,7 @@ class CalendarPlan(ResultMixin):
     readable_week: float
     delay_weeks: float
     curve: pd.DataFrame
+    expected_events: object = None  # event plans: callable, expected events by calendar week
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -241,6 +242,4 @@ def event_plan(events_needed: float, customers_per_week: float, *, enrolment_wee
                           "information_fraction": t}, index=pd.RangeIndex(1, len(t) + 1, name="look"))
     grid = np.linspace(0, when[-1] * 1.1, 200)
     curve = pd.DataFrame({"week": grid, "enrolled": np.minimum(r * grid, ceiling), "information": events(grid)})
-    plan = CalendarPlan(table, "events", d, r, weeks, float(when[-1]), delay, curve)
-    plan.expected_events = events  # callable: expected events by calendar week
-    return plan
+    return CalendarPlan(table, "events", d, r, weeks, float(when[-1]), delay, curve, expected_events=events)

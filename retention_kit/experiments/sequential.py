@@ -680,8 +680,8 @@ class ConfidenceSequence(ResultMixin):
                      ylabel="treatment minus control (points)")
 
 
-def confidence_sequence(n_treatment, retained_treatment, n_control, retained_control, *, alpha: float = 0.05,
-                        planned_n: float | None = None) -> ConfidenceSequence:
+def confidence_sequence(n_treatment, retained_treatment, n_control, retained_control, *, planned_n: float,
+                        alpha: float = 0.05) -> ConfidenceSequence:
     """Always-valid confidence sequence for a difference in retention rates.
 
     At each look with ``n = n_t + n_c`` customers the interval is
@@ -701,8 +701,10 @@ def confidence_sequence(n_treatment, retained_treatment, n_control, retained_con
         Cumulative mature customers and retained customers per arm at each look.
     alpha : float
         1 - coverage, simultaneously over all looks.
-    planned_n : float, optional
-        Customers (both arms) where the sequence should be narrowest; the last look by default.
+    planned_n : float
+        Customers (both arms) where the sequence should be narrowest, fixed before the first
+        look (e.g. the planned sample size). Choosing it from the data, such as the customers
+        at the latest look, would change past intervals and void the guarantee.
 
     Returns
     -------
@@ -715,7 +717,7 @@ def confidence_sequence(n_treatment, retained_treatment, n_control, retained_con
     m = sqrt(1.12601 * (log 8.9362 + 5.9915)) = sqrt(1.12601 * 8.1816) = 3.0352;
     se = sqrt(0.35 * 0.65 / 1000 + 0.30 * 0.70 / 1000) = 0.020917; half-width 0.06349.
 
-    >>> cs = confidence_sequence(1000, 350, 1000, 300)
+    >>> cs = confidence_sequence(1000, 350, 1000, 300, planned_n=2000)
     >>> row = cs.summary.iloc[0]
     >>> round(float(row["multiplier"]), 4), round(float(row["lower"]), 4), round(float(row["upper"]), 4)
     (3.0352, -0.0135, 0.1135)
@@ -736,7 +738,7 @@ def confidence_sequence(n_treatment, retained_treatment, n_control, retained_con
     n = n_t + n_c
     if np.any(np.diff(n) < 0):
         raise DataError(f"Counts must be cumulative (never decreasing) from look to look; got totals {n.tolist()}.")
-    planned_n = float(n[-1]) if planned_n is None else check_positive(planned_n, "planned_n", "20000")
+    planned_n = check_positive(planned_n, "planned_n", "the planned customers in both arms, 20000")
     p_t, p_c = x_t / n_t, x_c / n_c
     diff = p_t - p_c
     se = np.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
