@@ -222,3 +222,23 @@ def test_calendar_plan_and_its_sequential_design():
         calendar_plan(100, 10, looks=2, information_fractions=[0.5, 1])
     with pytest.raises(ParameterError, match="customers_per_week"):
         calendar_plan(100, 0)
+
+
+def test_information_at_planned_calendar_weeks():
+    # 2,754 at 500 a week: enrolment 5.508 weeks, delay 60/7 = 8.5714; information at week c is
+    # (c - 8.5714) / 5.508 of the total, capped at 1: 0.2594, 0.6225, 0.9856, 1.
+    plan = calendar_plan(2754, 500, horizon="30D", churn_after="30D", look_weeks=[10, 12, 14, 16])
+    expected = [(10 - 60 / 7) / 5.508, (12 - 60 / 7) / 5.508, (14 - 60 / 7) / 5.508, 1.0]
+    assert plan.summary["information_fraction"].tolist() == pytest.approx(expected, abs=1e-9)
+    assert plan.readable_week == pytest.approx(60 / 7 + 5.508)
+    # Events at the SAS ceiling-time analysis weeks 12, 17, 21, 26 (gsDesign vignette), as fractions of 89.07847.
+    weekly = 1 - math.exp(-0.03466)
+    events = event_plan(89.07847, 15, enrolment_weeks=18, churn_control=weekly, hazard_ratio=0.5,
+                        look_weeks=[12, 17, 21, 26])
+    assert (events.summary["information_fraction"] * 89.07847).tolist() == pytest.approx(
+        [25.11225, 48.22068, 69.38712, 92.92776], abs=1e-4)
+    assert events.readable_week == pytest.approx(25.13323, abs=1e-4)
+    with pytest.raises(ParameterError, match="not both"):
+        calendar_plan(100, 10, looks=2, look_weeks=[5, 9])
+    with pytest.raises(ParameterError, match="increasing positive week numbers"):
+        calendar_plan(100, 10, look_weeks=[9, 5])

@@ -54,6 +54,17 @@ def _look_fractions(looks, information_fractions):
     return np.arange(1, looks + 1) / looks
 
 
+def _check_look_weeks(look_weeks, looks, information_fractions):
+    if look_weeks is None:
+        return None
+    if looks is not None or information_fractions is not None:
+        raise ParameterError("Give look_weeks (calendar weeks of the looks) or looks / information_fractions, not both.")
+    w = np.atleast_1d(np.asarray(look_weeks, dtype=float))
+    if w.ndim != 1 or w.size == 0 or np.any(~np.isfinite(w)) or np.any(w <= 0) or np.any(np.diff(w) <= 0):
+        raise ParameterError(f"look_weeks must be increasing positive week numbers, e.g. [8, 12, 16]; got {look_weeks!r}.")
+    return w
+
+
 @dataclass(repr=False)
 class CalendarPlan(ResultMixin):
     """Calendar weeks of the planned looks and the information each one has."""
@@ -119,7 +130,7 @@ class CalendarPlan(ResultMixin):
 
 
 def calendar_plan(customers_needed: float, customers_per_week: float, *, horizon="30D", churn_after="30D",
-                  looks: int | None = None, information_fractions=None) -> CalendarPlan:
+                  looks: int | None = None, information_fractions=None, look_weeks=None) -> CalendarPlan:
     """Weeks until a fixed-horizon retention experiment can be read, and its looks.
 
     Parameters
@@ -135,6 +146,9 @@ def calendar_plan(customers_needed: float, customers_per_week: float, *, horizon
         Equally spaced looks in information (one final look by default).
     information_fractions : array-like, optional
         The looks' information fractions instead.
+    look_weeks : array-like, optional
+        Calendar weeks of the looks instead: the plan then says how much information each has
+        (a fraction below 1 at the last look means it comes too early to read the experiment).
 
     Returns
     -------
@@ -155,9 +169,13 @@ def calendar_plan(customers_needed: float, customers_per_week: float, *, horizon
     n = check_positive(customers_needed, "customers_needed", "2754")
     r = check_positive(customers_per_week, "customers_per_week", "500")
     delay = _weeks(horizon, "horizon") + _weeks(churn_after, "churn_after")
-    t = _look_fractions(looks, information_fractions)
     enrol = n / r
-    weeks = delay + t * enrol
+    weeks = _check_look_weeks(look_weeks, looks, information_fractions)
+    if weeks is None:
+        t = _look_fractions(looks, information_fractions)
+        weeks = delay + t * enrol
+    else:
+        t = np.clip(weeks - delay, 0.0, enrol) / enrol
     table = pd.DataFrame({"week": weeks, "enrolled": np.minimum(r * weeks, n), "information": t * n,
                           "information_fraction": t}, index=pd.RangeIndex(1, len(t) + 1, name="look"))
     grid = np.linspace(0, delay + enrol * 1.1, 200)
@@ -176,7 +194,7 @@ def _expected_events(c, rate, weeks, hazard, delay):
 
 def event_plan(events_needed: float, customers_per_week: float, *, enrolment_weeks: float, churn_control: float,
                hazard_ratio: float, churn_by: float = 1.0, allocation: float = 0.5, churn_after=0,
-               looks: int | None = None, information_fractions=None) -> CalendarPlan:
+               looks: int | None = None, information_fractions=None, look_weeks=None) -> CalendarPlan:
     """Weeks until the churn events a hazard-ratio test needs are observed, and its looks.
 
     Parameters
@@ -196,7 +214,7 @@ def event_plan(events_needed: float, customers_per_week: float, *, enrolment_wee
         Share of customers in treatment.
     churn_after : int, str or Timedelta
         Silence after which churn is observed (days or "4W"); events are seen that much later.
-    looks, information_fractions : see :func:`calendar_plan`.
+    looks, information_fractions, look_weeks : see :func:`calendar_plan`.
 
     Returns
     -------
@@ -221,7 +239,8 @@ def event_plan(events_needed: float, customers_per_week: float, *, enrolment_wee
     by = check_positive(churn_by, "churn_by", "1 (week)")
     p = check_allocation(allocation)
     delay = _weeks(churn_after, "churn_after")
-    t = _look_fractions(looks, information_fractions)
+    given_weeks = _check_look_weeks(look_weeks, looks, information_fractions)
+    t = _look_fractions(looks, information_fractions) if given_weeks is None else None
     lam_c = -math.log1p(-churn) / by
     lam_t = lam_c * hr
 
@@ -237,9 +256,13 @@ def event_plan(events_needed: float, customers_per_week: float, *, enrolment_wee
     hi = delay + weeks + 1.0
     while events(hi) < d:
         hi *= 2.0
-    when = np.array([optimize.brentq(lambda c: float(events(c)) - f * d, delay, hi, xtol=1e-10) for f in t])
+    readable = optimize.brentq(lambda c: float(events(c)) - d, delay, hi, xtol=1e-10)
+    if given_weeks is None:
+        when = np.array([optimize.brentq(lambda c: float(events(c)) - f * d, delay, hi, xtol=1e-10) for f in t])
+    else:
+        when, t = given_weeks, np.asarray(events(given_weeks), float) / d
     table = pd.DataFrame({"week": when, "enrolled": np.minimum(r * when, ceiling), "information": t * d,
                           "information_fraction": t}, index=pd.RangeIndex(1, len(t) + 1, name="look"))
-    grid = np.linspace(0, when[-1] * 1.1, 200)
+    grid = np.linspace(0, max(when[-1], readable) * 1.1, 200)
     curve = pd.DataFrame({"week": grid, "enrolled": np.minimum(r * grid, ceiling), "information": events(grid)})
-    return CalendarPlan(table, "events", d, r, weeks, float(when[-1]), delay, curve, expected_events=events)
+    return CalendarPlan(table, "events", d, r, weeks, float(readable), delay, curve, expected_events=events)
