@@ -63,17 +63,36 @@ def as_arrays(frequency, recency, T, *, what: str = "customer"):
     return x, np.minimum(tx, big_t), big_t, index
 
 
-def grouped(x: np.ndarray, tx: np.ndarray, big_t: np.ndarray):
-    """Identical (x, t_x, T) rows counted once: unique rows and their weights.
+def levels(*cols: np.ndarray):
+    """Distinct rows of the columns: (list of unique columns, code of each row)."""
+    frame = pd.DataFrame(dict(enumerate(cols)))
+    codes = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    first = np.empty(codes.max() + 1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return [c[first] for c in cols], codes
 
-    Summaries built from daily data repeat the same triple many times (every one-off buyer
-    of a day shares x = 0, t_x = 0 and T), so the likelihood is evaluated once per triple.
-    """
-    frame = pd.DataFrame({"x": x, "tx": tx, "T": big_t})
-    counts = frame.groupby(["x", "tx", "T"], sort=False).size()
-    keys = counts.index.to_frame(index=False)
-    return (keys["x"].to_numpy(float), keys["tx"].to_numpy(float), keys["T"].to_numpy(float),
-            counts.to_numpy(float))
+
+class Grouped:
+    """A summary reduced for the likelihood: identical (x, t_x, T) rows counted once
+    (``x``, ``tx``, ``T``, weights ``w``), with the distinct values of x, t_x, T and of the
+    pairs (x, t_x), (x, T) and their codes, so that special functions are evaluated once
+    per distinct argument. Summaries from daily data repeat the same triple many times
+    (every one-off buyer of a day shares x = 0, t_x = 0 and T), and take few distinct
+    values of each column."""
+
+    def __init__(self, x: np.ndarray, tx: np.ndarray, big_t: np.ndarray):
+        (self.x, self.tx, self.T), codes = levels(x, tx, big_t)
+        self.w = np.bincount(codes).astype(float)
+        (self.ux,), self.cx = levels(self.x)
+        (self.utx,), self.ctx = levels(self.tx)
+        (self.ut,), self.ct = levels(self.T)
+        (self.px_tx, self.ptx), self.c_xtx = levels(self.x, self.tx)
+        (self.px_t, self.pt), self.c_xt = levels(self.x, self.T)
+
+
+def grouped(x: np.ndarray, tx: np.ndarray, big_t: np.ndarray) -> Grouped:
+    """The summary reduced for the likelihood (see :class:`Grouped`)."""
+    return Grouped(x, tx, big_t)
 
 
 def drop_zero_age(x, tx, big_t, model: str):

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from ._base import as_arrays, covariance, drop_zero_age, grouped, maximise
+from ._base import Grouped, as_arrays, covariance, drop_zero_age, grouped, maximise
 from ._purchase import PurchaseModel
 
 __all__ = ["fit_bgnbd", "BGNBDModel"]
@@ -43,25 +43,34 @@ def loglik(p, x, tx, big_t):
     return base + np.logaddexp(still, gone)
 
 
-def _nll_and_gradient(log_p, x, tx, big_t, w):
-    """Negative weighted log-likelihood and its gradient in the log parameters."""
+def _nll_and_gradient(log_p, g: Grouped):
+    """Negative weighted log-likelihood and its gradient in the log parameters; special
+    functions are evaluated once per distinct x, t_x or T and gathered."""
     p = np.exp(log_p)
     r, alpha, a, b = p
-    base, still, gone = _terms(p, x, tx, big_t)
+    x, cx, ux = g.x, g.cx, g.ux
+    lb = special.betaln(a, b)
+    la_t, la_tx = np.log(alpha + g.ut)[g.ct], np.log(alpha + g.utx)[g.ctx]
+    base = (special.gammaln(r + ux) - special.gammaln(r))[cx] + r * np.log(alpha)
+    still = (special.betaln(a, b + ux) - lb)[cx] - (r + x) * la_t
+    with np.errstate(invalid="ignore", divide="ignore"):
+        gone = np.where(x > 0, (special.betaln(a + 1, b + np.maximum(ux, 1) - 1) - lb)[cx] - (r + x) * la_tx,
+                        -np.inf)
     total = np.logaddexp(still, gone)
-    ll = np.sum(w * (base + total))
-    w2, w3 = np.exp(still - total), np.exp(gone - total)  # shares of the two terms
-    la, lt = np.log(alpha + big_t), np.log(alpha + tx)
-    d_r = special.digamma(r + x) - special.digamma(r) + np.log(alpha) - w2 * la - w3 * lt
-    d_alpha = r / alpha - (r + x) * (w2 / (alpha + big_t) + w3 / (alpha + tx))
-    psi_ab, psi_abx = special.digamma(a + b), special.digamma(a + b + x)
-    d_a = w2 * (psi_ab - psi_abx) + w3 * (special.digamma(a + 1) - special.digamma(a) + psi_ab - psi_abx)
-    common = psi_ab - special.digamma(b) - psi_abx
-    d_b = w2 * (special.digamma(b + x) + common)
-    d_b = d_b + w3 * (special.digamma(b + np.maximum(x, 1) - 1) + common)
-    grad = np.array([np.sum(w * d) for d in (d_r, d_alpha, d_a, d_b)]) * p
+    ll = np.sum(g.w * (base + total))
     if not np.isfinite(ll):
         return 1e300, np.zeros(4)
+    w2, w3 = np.exp(still - total), np.exp(gone - total)  # shares of the two terms
+    d_r = (special.digamma(r + ux) - special.digamma(r))[cx] + np.log(alpha) - w2 * la_t - w3 * la_tx
+    d_alpha = r / alpha - (r + x) * (w2 / (alpha + g.ut)[g.ct] + w3 / (alpha + g.utx)[g.ctx])
+    psi_ab = special.digamma(a + b)
+    psi_abx = special.digamma(a + b + ux)
+    d_a = (w2 * (psi_ab - psi_abx)[cx]
+           + w3 * (special.digamma(a + 1) - special.digamma(a) + psi_ab - psi_abx)[cx])
+    common = psi_ab - special.digamma(b) - psi_abx
+    d_b = w2 * (special.digamma(b + ux) + common)[cx] + w3 * (special.digamma(b + np.maximum(ux, 1) - 1)
+                                                             + common)[cx]
+    grad = np.array([np.sum(g.w * d) for d in (d_r, d_alpha, d_a, d_b)]) * p
     return -ll, -grad
 
 
@@ -145,11 +154,11 @@ def fit_bgnbd(summary, *, initial_params=None, ci_alpha: float = 0.05) -> BGNBDM
     """
     x, tx, big_t, _ = as_arrays(summary, None, None)
     x, tx, big_t = drop_zero_age(x, tx, big_t, "BG/NBD")
-    ux, utx, ut, w = grouped(x, tx, big_t)
+    g = grouped(x, tx, big_t)
     x0 = np.log(initial_params if initial_params is not None
-                else [1.0, max(np.average(ut, weights=w), 1e-3), 1.0, 1.0])
-    res = maximise(lambda lp: _nll_and_gradient(lp, ux, utx, ut, w), x0, model="BG/NBD", gradient=True)
-    cov = covariance(lambda lp: _nll_and_gradient(lp, ux, utx, ut, w)[0], res.x)
+                else [1.0, max(np.average(g.T, weights=g.w), 1e-3), 1.0, 1.0])
+    res = maximise(lambda lp: _nll_and_gradient(lp, g), x0, model="BG/NBD", gradient=True)
+    cov = covariance(lambda lp: _nll_and_gradient(lp, g)[0], res.x)
     return BGNBDModel(res.x, -res.fun, cov, len(x), _unit(summary), ci_alpha)
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from ._base import as_arrays, covariance, drop_zero_age, grouped, maximise
+from ._base import Grouped, as_arrays, covariance, drop_zero_age, grouped, maximise
 from ._purchase import PurchaseModel
 
 __all__ = ["fit_pareto_nbd", "ParetoNBDModel"]
@@ -57,9 +57,20 @@ def loglik(p, x, tx, big_t):
     return base + np.logaddexp(alive, died)
 
 
-def _nll(log_p, x, tx, big_t, w):
+def _nll(log_p, g: Grouped):
+    """Negative weighted log-likelihood; the hypergeometric terms are evaluated once per
+    distinct (x, t_x) and (x, T) pair, the logs once per distinct T, and gathered."""
+    p = np.exp(log_p)
+    r, alpha, s, beta = p
+    x = g.x
     with np.errstate(all="ignore"):
-        ll = np.sum(w * loglik(np.exp(log_p), x, tx, big_t))
+        alive = -(r + x) * np.log(alpha + g.ut)[g.ct] - s * np.log(beta + g.ut)[g.ct]
+        f_tx = _log_f(p, g.px_tx, g.ptx)[g.c_xtx]
+        f_t = _log_f(p, g.px_t, g.pt)[g.c_xt]
+        diff = f_tx + np.log(-np.expm1(np.minimum(f_t - f_tx, 0.0)))
+        died = np.log(s) - np.log(r + s + x) + np.where(g.T > g.tx, diff, -np.inf)
+        base = (special.gammaln(r + g.ux) - special.gammaln(r))[g.cx] + r * np.log(alpha) + s * np.log(beta)
+        ll = np.sum(g.w * (base + np.logaddexp(alive, died)))
     return -ll if np.isfinite(ll) else 1e300
 
 
@@ -143,11 +154,11 @@ def fit_pareto_nbd(summary, *, initial_params=None, ci_alpha: float = 0.05) -> P
     """
     x, tx, big_t, _ = as_arrays(summary, None, None)
     x, tx, big_t = drop_zero_age(x, tx, big_t, "Pareto/NBD")
-    ux, utx, ut, w = grouped(x, tx, big_t)
-    scale = max(np.average(ut, weights=w), 1e-3)
+    g = grouped(x, tx, big_t)
+    scale = max(np.average(g.T, weights=g.w), 1e-3)
     x0 = np.log(initial_params if initial_params is not None else [1.0, scale, 1.0, scale])
-    res = maximise(lambda lp: _nll(lp, ux, utx, ut, w), x0, model="Pareto/NBD")
-    cov = covariance(lambda lp: _nll(lp, ux, utx, ut, w), res.x)
+    res = maximise(lambda lp: _nll(lp, g), x0, model="Pareto/NBD")
+    cov = covariance(lambda lp: _nll(lp, g), res.x)
     from .bgnbd import _unit
 
     return ParetoNBDModel(res.x, -res.fun, cov, len(x), _unit(summary), ci_alpha)
