@@ -288,3 +288,22 @@ def test_confidence_sequence_rejects_bad_counts():
         confidence_sequence([100], [30], [100], [30])  # the tuning must be fixed in advance, not defaulted
     with pytest.raises(ParameterError, match="planned_n=0 must be a positive number"):
         confidence_sequence([100], [30], [100], [30], planned_n=0)
+
+
+def test_always_valid_p_value_is_dual_to_the_running_interval():
+    rng = np.random.default_rng(21)
+    looks = np.arange(200, 6001, 200)
+    agree = 0
+    for _ in range(60):
+        x_t = (rng.random(looks[-1]) < 0.33).cumsum()[looks - 1]
+        x_c = (rng.random(looks[-1]) < 0.30).cumsum()[looks - 1]
+        s = confidence_sequence(looks, x_t, looks, x_c, planned_n=12_000).summary
+        excludes = (s["running_lower"] > 0) | (s["running_upper"] < 0)
+        assert ((s["always_valid_p"] <= 0.05) == excludes).all()
+        assert np.all(np.diff(s["always_valid_p"]) <= 0)
+        agree += excludes.iloc[-1]
+    assert 0 < agree < 60  # both outcomes occur, so the equivalence was exercised
+    # Hand check, one look (doctest numbers): z^2 = 0.05^2 / 0.0004375 = 5.714286, n rho^2 = 7.936155:
+    # sqrt(8.936155) * exp(-5.714286 * 7.936155 / (2 * 8.936155)) = 2.989340 * exp(-2.537414) = 0.236369.
+    p = confidence_sequence(1000, 350, 1000, 300, planned_n=2000).summary["always_valid_p"].iloc[0]
+    assert p == pytest.approx(0.236369, abs=2e-6)

@@ -661,7 +661,8 @@ class ConfidenceSequence(ResultMixin):
                 f"The fixed-horizon {conf} interval would be {last['fixed_lower'] * 100:+.1f} to "
                 f"{last['fixed_upper'] * 100:+.1f} points, valid only if this were the one planned look. "
                 f"The sequence covers the true difference at every look at once with probability at least {conf} "
-                f"(tuned to be narrowest near {self.planned_n:,.0f} customers); looking more often costs nothing.")
+                f"(tuned to be narrowest near {self.planned_n:,.0f} customers); looking more often costs nothing. "
+                f"Always-valid p-value: {fmt_p(last['always_valid_p'])}.")
 
     def plot(self, ax=None, **kwargs):
         """The running interval against customers observed, with the fixed-horizon interval."""
@@ -693,7 +694,9 @@ def confidence_sequence(n_treatment, retained_treatment, n_control, retained_con
     the two-sided normal-mixture boundary (Howard et al. 2021, eq. 14; the asymptotic
     confidence sequence of Waudby-Smith et al. 2023, Thm 2.2, used by GrowthBook and
     Eppo). ``running_lower``/``running_upper`` intersect the intervals so far, which
-    keeps the guarantee and never widens.
+    keeps the guarantee and never widens. ``always_valid_p`` is the dual p-value (the
+    mixture SPRT of Johari et al. 2017, as in Optimizely): it falls below alpha exactly when
+    the running interval excludes 0.
 
     Parameters
     ----------
@@ -742,13 +745,22 @@ def confidence_sequence(n_treatment, retained_treatment, n_control, retained_con
     p_t, p_c = x_t / n_t, x_c / n_c
     diff = p_t - p_c
     se = np.sqrt(p_t * (1 - p_t) / n_t + p_c * (1 - p_c) / n_c)
-    m = _mixture_multiplier(n, alpha, _mixture_rho(alpha, planned_n))
+    rho = _mixture_rho(alpha, planned_n)
+    m = _mixture_multiplier(n, alpha, rho)
     z = stats.norm.isf(alpha / 2)
     lower, upper = diff - m * se, diff + m * se
+    # The dual always-valid p-value: the alpha at which this look's interval just touches 0,
+    # 1 / Lambda_n with Lambda_n the normal-mixture likelihood ratio (the mSPRT of Johari et al.
+    # 2017, Optimizely's Stats Engine), then the running minimum over looks.
+    nr = n * rho ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z_n = np.where(se > 0, diff / np.where(se > 0, se, 1.0), 0.0)
+    inverse_lr = np.sqrt(1.0 + nr) * np.exp(-z_n ** 2 * nr / (2.0 * (1.0 + nr)))
+    always_valid_p = np.minimum.accumulate(np.minimum(inverse_lr, 1.0))
     table = pd.DataFrame({
         "n": n.astype(np.int64), "rate_treatment": p_t, "rate_control": p_c, "diff": diff, "se": se,
         "multiplier": m, "lower": lower, "upper": upper,
         "running_lower": np.maximum.accumulate(lower), "running_upper": np.minimum.accumulate(upper),
-        "fixed_lower": diff - z * se, "fixed_upper": diff + z * se,
+        "fixed_lower": diff - z * se, "fixed_upper": diff + z * se, "always_valid_p": always_valid_p,
     }, index=pd.RangeIndex(1, size + 1, name="look"))
     return ConfidenceSequence(table, alpha, planned_n)
