@@ -17,7 +17,7 @@ from .datasets import *  # noqa: F401,F403
 from .errors import *  # noqa: F401,F403
 from .multiple_testing import adjust_p_values
 from .plotting import *  # noqa: F401,F403
-from .results import DataQualityReport, data_quality
+from .results import DataQualityReport, data_quality, metadata
 from .survival import *  # noqa: F401,F403
 from .backtest import Backtest, ThresholdBacktest, backtest, churn_threshold_backtest
 from .validation import check_events
@@ -30,5 +30,5 @@ __all__ = [
     *_experiments.__all__, *_crr.__all__, *_cohorts.__all__, *_survival.__all__, *_contractual.__all__,
     "backtest", "Backtest", "churn_threshold_backtest", "ThresholdBacktest",
     *_compare.__all__, *_plotting.__all__, *_datasets.__all__, *_errors.__all__, *_clv.__all__,
-    "DataQualityReport", "data_quality", "adjust_p_values", "check_events", "exercises", "__version__",
+    "DataQualityReport", "data_quality", "metadata", "adjust_p_values", "check_events", "exercises", "__version__",
 ]

@@ -68,7 +68,7 @@ from .errors import (
 )
 from .multiple_testing import adjust_p_values, resolve_correction
 from .periods import parse_duration
-from .results import render_html
+from .results import metadata, render_html
 from .survival import cox_drivers, customer_lifetimes, kaplan_meier, logrank, rmst_difference
 
 __all__ = [
@@ -1297,7 +1297,7 @@ def _lifetimes_from_table(lifetimes, assignments, *, customer_col, arm_col, as_o
             "['as_of'], set by rk.customer_lifetimes): pass as_of='YYYY-MM-DD', the end of "
             "observation the lifetimes were computed at.")
     life["start"] = pd.to_datetime(life["start"])
-    return life, pd.Timestamp(as_of), lifetimes.attrs.get("data_quality")
+    return life, pd.Timestamp(as_of), metadata(lifetimes).get("data_quality")
 
 
 def _whole_curve(life: pd.DataFrame, control, treatments, *, rmst_days, alpha, notes) -> tuple:
@@ -1457,7 +1457,8 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
                                  "when each customer's clock starts.")
         life = customer_lifetimes(events, churn_after=churn_td, as_of=as_of, customer_col=customer_col,
                                   time_col=time_col, start_times=frame, keep_cols=[arm_col])
-        as_of_ts, quality = life.attrs["as_of"], life.attrs["data_quality"]
+        info = metadata(life)
+        as_of_ts, quality = info["as_of"], info["data_quality"]
     else:
         life, as_of_ts, quality = _lifetimes_from_table(lifetimes, frame, customer_col=customer_col,
                                                         arm_col=arm_col, as_of=as_of,

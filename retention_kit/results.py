@@ -7,7 +7,56 @@ from html import escape
 
 import pandas as pd
 
-__all__ = ["DataQualityReport", "data_quality", "render_html"]
+__all__ = ["DataQualityReport", "data_quality", "metadata", "set_metadata", "render_html", "format_p", "format_number"]
+
+
+def format_p(p) -> str:
+    """A p-value as people read it: ``< 0.001`` below a thousandth, else three decimals.
+
+    >>> format_p(0.0000122), format_p(0.0493), format_p(float("nan"))
+    ('< 0.001', '0.049', '–')
+    """
+    if p is None or pd.isna(p):
+        return "–"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def format_number(v) -> str:
+    """A table cell: whole numbers with thousands separators (never ``2.357e+04``), other
+    numbers with four significant digits, missing values as ``–``.
+
+    >>> format_number(23570.0), format_number(3.0), format_number(0.1234567), format_number(1234.567)
+    ('23,570', '3', '0.1235', '1,234.6')
+    """
+    if v is None or pd.isna(v):
+        return "–"
+    if isinstance(v, bool):
+        return str(v)
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        return str(v)
+    if x.is_integer() and abs(x) < 1e15:
+        return f"{x:,.0f}"
+    if abs(x) >= 1000:
+        return f"{x:,.1f}"
+    return f"{x:.4g}"
+
+
+def _display_table(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as text for display only (the result keeps its numbers): p-values by name,
+    numbers by :func:`format_number`, and no 0, 1, 2 ... index that says nothing."""
+    shown = table.copy()
+    for col in shown.columns:
+        values = shown[col]
+        if not (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)):
+            continue
+        fmt = format_p if "p_value" in str(col) else format_number
+        shown[col] = values.map(fmt)
+    if isinstance(shown.index, pd.RangeIndex) and shown.index.start == 0 and shown.index.step == 1:
+        shown = shown.reset_index(drop=True)
+        return shown.style.hide(axis="index")
+    return shown
 
 
 def render_html(title: str, table: pd.DataFrame | None, notes=(), *, styler=None) -> str:
@@ -16,7 +65,8 @@ def render_html(title: str, table: pd.DataFrame | None, notes=(), *, styler=None
     if styler is not None:
         parts.append(styler.to_html())
     elif table is not None:
-        parts.append(table.to_html(float_format=lambda v: f"{v:,.4g}", na_rep="–"))
+        shown = _display_table(table)
+        parts.append(shown.to_html() if hasattr(shown, "hide") else shown.to_html(na_rep="–"))
     for note in notes:
         parts.append(f"<p style='margin:0.2em 0;font-size:90%'>{escape(note)}</p>")
     parts.append("</div>")
@@ -184,3 +234,55 @@ def data_quality(obj) -> DataQualityReport | None:
         return data_quality(attrs["data_quality"])
     found = getattr(obj, "data_quality", None)
     return None if found is None else data_quality(found)
+
+
+# What the kit records about a frame it returns (lifetimes, survival tables, RFM summaries)
+# lives in ``.attrs`` as JSON values, because pandas writes ``.attrs`` into Parquet metadata
+# with json.dumps: times as ISO text, durations as ISO 8601 durations. ``metadata`` reads
+# them back typed.
+_TIME_KEYS = frozenset({"as_of", "calibration_end", "observation_end", "first_time", "last_time"})
+_DURATION_KEYS = frozenset({"churn_after"})
+
+
+def _json_value(value):
+    if isinstance(value, DataQualityReport) or value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    if isinstance(value, pd.Timedelta):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return value.item()
+    return value
+
+
+def set_metadata(frame: pd.DataFrame, **values) -> pd.DataFrame:
+    """Record ``values`` in ``frame.attrs`` as JSON (see :func:`metadata`); returns the frame."""
+    frame.attrs.update({key: _json_value(value) for key, value in values.items()})
+    return frame
+
+
+def metadata(frame) -> dict:
+    """What the kit recorded about a frame it returned, with times as ``pd.Timestamp``,
+    durations as ``pd.Timedelta`` and the data-quality record as a
+    :class:`DataQualityReport`; also after the frame went through Parquet.
+
+    Examples
+    --------
+    >>> import io, pandas as pd, retention_kit as rk
+    >>> life = rk.customer_lifetimes(rk.load_cdnow(), churn_after=180)
+    >>> back = pd.read_parquet(io.BytesIO(life.to_parquet()))
+    >>> info = rk.metadata(back)
+    >>> info["as_of"], info["churn_after"], info["as_of"] - info["churn_after"]
+    (Timestamp('1998-06-30 00:00:00'), Timedelta('180 days 00:00:00'), Timestamp('1998-01-01 00:00:00'))
+    """
+    out = {}
+    for key, value in dict(getattr(frame, "attrs", {}) or {}).items():
+        if value is not None and key in _TIME_KEYS:
+            value = pd.Timestamp(value)
+        elif value is not None and key in _DURATION_KEYS:
+            value = pd.Timedelta(value)
+        elif key == "data_quality" and value is not None:
+            value = data_quality(value)
+        out[key] = value
+    return out

@@ -49,7 +49,7 @@ from .errors import (
 from .multiple_testing import CORRECTIONS, adjust_p_values, resolve_correction
 from .periods import parse_duration, parse_freq, period_codes
 from .plotting import get_axes, label, percent_axis
-from .results import DataQualityReport, render_html
+from .results import DataQualityReport, metadata, render_html, set_metadata
 from .engines import is_pandas, open_events, starts_table
 from .validation import CUSTOMER, TIME, _example, prepare_events, require_columns
 
@@ -425,8 +425,8 @@ def _assemble_lifetimes(starts, first, last, rows, carried, extra, report, as_of
             out[col] = extra[col].reindex(out["customer_id"]).to_numpy()
         out = out[LIFETIME_COLUMNS + keep_cols]
     report.customers = len(out)
-    out.attrs.update(as_of=as_of_ts, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
-                     not_yet_classifiable=int(late.sum()), data_quality=report)
+    set_metadata(out, as_of=as_of_ts, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
+                 not_yet_classifiable=int(late.sum()), data_quality=report)
     return out
 
 
@@ -524,7 +524,7 @@ def subscription_lifetimes(
         out[col] = subscriptions[col].to_numpy()
     out = out[~late.to_numpy()].sort_values("customer_id", ignore_index=True)
     log.report.customers = len(out)
-    out.attrs.update(as_of=as_of_ts, churn_after=None, time_unit="days", data_quality=log.report)
+    set_metadata(out, as_of=as_of_ts, churn_after=None, time_unit="days", data_quality=log.report)
     return out
 
 
@@ -665,8 +665,8 @@ def survival_table(
     if by_cols:
         out = out.sort_values(by_cols, kind="stable", na_position="last", ignore_index=True)
     report.customers = int(out[count_col].sum())
-    out.attrs.update(as_of=as_of_ts, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
-                     not_yet_classifiable=n_late, data_quality=report)
+    set_metadata(out, as_of=as_of_ts, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
+                 not_yet_classifiable=n_late, data_quality=report)
     return out
 
 
@@ -721,8 +721,8 @@ def _survival_table_numpy(events, *, churn_after, as_of, customer_col, time_col,
     duration = span / _DAY.value if period is None else span.astype(float)
     out = pd.DataFrame({"duration": duration, "churned": churned == 1, count_col: counts})
     log.report.customers = len(first)
-    out.attrs.update(as_of=log.as_of, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
-                     not_yet_classifiable=int(late.sum()), data_quality=log.report)
+    set_metadata(out, as_of=log.as_of, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
+                 not_yet_classifiable=int(late.sum()), data_quality=log.report)
     return out
 
 
@@ -1388,7 +1388,7 @@ def kaplan_meier(lifetimes: pd.DataFrame, *, by=None, weights_col: str | None = 
             kmf.fit(g.durations, g.events, weights=g.weights)
         fitters[name] = kmf
     return SurvivalCurves(fitters=fitters, by=by_cols, alpha=alpha, time_unit=_time_unit_of(lifetimes),
-                          groups=named, churn_after=lifetimes.attrs.get("churn_after"),
+                          groups=named, churn_after=metadata(lifetimes).get("churn_after"),
                           censor_at=lifetimes.attrs.get("censor_at"),
                           not_yet_classifiable=int(lifetimes.attrs.get("not_yet_classifiable") or 0))
 

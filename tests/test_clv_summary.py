@@ -42,7 +42,7 @@ def test_weeks_and_defaults():
     assert s.loc["a", "T"] == pytest.approx(40 / 7)
     assert s.loc["d", "T"] == pytest.approx(9 / 7)
     assert list(s.columns) == ["frequency", "recency", "T"]
-    assert s.attrs["calibration_end"] == pd.Timestamp("2024-02-10")
+    assert rk.metadata(s)["calibration_end"] == pd.Timestamp("2024-02-10")
 
 
 def test_last_day_counts_as_observed():

@@ -42,7 +42,7 @@ def life(shop):
 def late(shop, life):
     """The customers who started after the detection limit, as the old code kept them:
     censored at 0 days (start after the censoring instant, so end = start)."""
-    limit = life.attrs["as_of"] - pd.Timedelta(days=CHURN_AFTER)
+    limit = rk.metadata(life)["as_of"] - pd.Timedelta(days=CHURN_AFTER)
     asg = shop.assignments[shop.assignments["date"] > limit]
     return pd.DataFrame({"customer_id": asg["customer_id"].to_numpy(), "start": asg["date"].to_numpy(),
                          "duration": 0.0, "churned": False, "arm": asg["arm"].to_numpy()})
@@ -85,7 +85,7 @@ def test_curve_and_fixed_horizon_agree_per_arm(shop, life, old_life):
     # The fixed-horizon rate at H = 30 by hand: customers with start + 30 + 120 days <= as_of,
     # retained when they bought strictly after start + 30 days. Its customers are a subset of
     # the curve's, so the two estimates of P(retained at 30) must agree closely.
-    as_of = life.attrs["as_of"]
+    as_of = rk.metadata(life)["as_of"]
     tx = shop.transactions.merge(shop.assignments.rename(columns={"date": "start"}), on="customer_id")
     h = pd.Timedelta(days=30)
     mature = shop.assignments[shop.assignments["date"] + h + pd.Timedelta(days=CHURN_AFTER) <= as_of]

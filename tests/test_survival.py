@@ -53,8 +53,8 @@ def test_lifetimes_by_hand():
     assert life["churned"].tolist() == [True, False, True]
     assert life.columns.tolist() == ["customer_id", "start", "first_activity", "last_activity", "duration", "churned"]
     assert life["duration"].dtype == float and life["churned"].dtype == bool
-    assert life.attrs["as_of"] == pd.Timestamp("2024-05-30")
-    assert life.attrs["churn_after"] == pd.Timedelta(days=60)
+    assert rk.metadata(life)["as_of"] == pd.Timestamp("2024-05-30")
+    assert rk.metadata(life)["churn_after"] == pd.Timedelta(days=60)
     assert life.attrs["data_quality"].customers == 3
 
 

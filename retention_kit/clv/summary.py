@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..engines import _sql, is_pandas, open_events
 from ..errors import DataError, ParameterError
+from ..results import set_metadata
 from ..validation import prepare_events, resolve_as_of
 
 __all__ = ["rfm_summary"]
@@ -198,7 +199,7 @@ def rfm_summary(events, calibration_end=None, observation_end=None, time_unit: s
                   customer_col=customer_col, report=report)
     report.rows_used = report.rows_in - sum(c["rows"] for c in report.checks if c["action"] == "dropped")
     report.customers = len(out)
-    out.attrs.update(data_quality=report, time_unit=str(time_unit).upper()[:1],
-                     calibration_end=pd.Timestamp(cal).normalize(),
-                     observation_end=pd.Timestamp(obs).normalize() if observation_end is not None else None)
+    set_metadata(out, data_quality=report, time_unit=str(time_unit).upper()[:1],
+                 calibration_end=pd.Timestamp(cal).normalize(),
+                 observation_end=pd.Timestamp(obs).normalize() if observation_end is not None else None)
     return out
