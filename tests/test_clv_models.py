@@ -235,3 +235,17 @@ def test_independence_warning(cdnow):
         warnings.simplefilter("error", rk.IndependenceWarning)
         gamma_gamma._independence_check(x, rng.gamma(3, 10, 500))
         rk.fit_gamma_gamma(cdnow)  # r = 0.11 on CDNOW: no warning
+
+
+@pytest.mark.slow
+def test_a_million_customers_fit_in_seconds():
+    import time
+
+    rng = np.random.default_rng(5)
+    ages = 52 - rng.integers(0, 84, 1_000_000) / 7  # daily acquisition over 12 weeks
+    sim = rk.simulate_rfm((0.25, 4.0, 0.8, 2.5), 1_000_000, T=ages, seed=5)
+    sim["recency"] = np.minimum(np.floor(sim["recency"] * 7) / 7, sim["T"])  # whole days
+    for fit in (rk.fit_bgnbd, rk.fit_pareto_nbd):
+        started = time.perf_counter()
+        fit(sim)
+        assert time.perf_counter() - started < 30  # 3.5 s and 8 s on a quiet 2-core machine

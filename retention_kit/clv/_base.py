@@ -211,8 +211,9 @@ class FittedModel:
 
     def __getattr__(self, item):  # model.r, model.alpha, ... (only the parameter names)
         names = type(self).param_names
-        if item in names:
-            return float(np.exp(self.__dict__["_log_params"][names.index(item)]))
+        log_params = self.__dict__.get("_log_params")
+        if item in names and log_params is not None:
+            return float(np.exp(log_params[names.index(item)]))
         raise AttributeError(item)
 
     def explain(self) -> str:  # pragma: no cover - every model defines it
