@@ -86,7 +86,8 @@ class AdjustedComparison(ResultMixin):
         a, u = t.loc["adjusted"], t.loc["unadjusted"]
         lines = [
             f"Difference in {self.outcome} ({self.treatment} minus {self.control}), {self.n:,} customers: "
-            f"unadjusted {u['diff']:+.4g} ({conf} CI {u['ci_lower']:+.4g} to {u['ci_upper']:+.4g}, p {p_is(u['p_value'])}); "
+            f"unadjusted {u['diff']:+.4g} ({conf} CI {u['ci_lower']:+.4g} to {u['ci_upper']:+.4g}, "
+            f"p {p_is(u['p_value'])}); "
             f"adjusted for {', '.join(self.covariates) if self.covariates else 'nothing'} {a['diff']:+.4g} "
             f"({conf} CI {a['ci_lower']:+.4g} to {a['ci_upper']:+.4g}, p {p_is(a['p_value'])}).",
         ]
@@ -98,7 +99,8 @@ class AdjustedComparison(ResultMixin):
                 "effect; the adjusted one is less noisy.")
         else:
             lines.append(
-                f"The covariates explain almost none of the outcome (variance reduction {self.variance_reduction:+.1%}): "
+                "The covariates explain almost none of the outcome (variance reduction "
+                f"{self.variance_reduction:+.1%}): "
                 "adjusting changes nothing worth having. Look for pre-assignment behaviour that predicts the outcome "
                 "(past orders, past activity).")
         lines.append("Choose the covariates before seeing the result (in the plan): picking the adjustment that gives "
@@ -189,8 +191,9 @@ def cuped(data: pd.DataFrame, outcome: str, covariates, *, arm_col: str = "arm",
     for name in covariates:
         x = pd.to_numeric(frame[name], errors="coerce")
         if (x.isna() & frame[name].notna()).any():
-            raise DataError(f"Covariate {name!r} has non-numeric values such as "
-                            f"{frame.loc[x.isna() & frame[name].notna(), name].iloc[0]!r}; give numbers (NaN for no history).")
+            example = frame.loc[x.isna() & frame[name].notna(), name].iloc[0]
+            raise DataError(f"Covariate {name!r} has non-numeric values such as {example!r}; give numbers "
+                            "(NaN for no history).")
         absent = x.isna().to_numpy()
         if absent.all():
             notes.append(f"{name} is missing for every customer and was not used.")

@@ -58,10 +58,12 @@ def _check_look_weeks(look_weeks, looks, information_fractions):
     if look_weeks is None:
         return None
     if looks is not None or information_fractions is not None:
-        raise ParameterError("Give look_weeks (calendar weeks of the looks) or looks / information_fractions, not both.")
+        raise ParameterError("Give look_weeks (calendar weeks of the looks) or looks / information_fractions, "
+                             "not both.")
     w = np.atleast_1d(np.asarray(look_weeks, dtype=float))
     if w.ndim != 1 or w.size == 0 or np.any(~np.isfinite(w)) or np.any(w <= 0) or np.any(np.diff(w) <= 0):
-        raise ParameterError(f"look_weeks must be increasing positive week numbers, e.g. [8, 12, 16]; got {look_weeks!r}.")
+        raise ParameterError(f"look_weeks must be increasing positive week numbers, e.g. [8, 12, 16]; "
+                             f"got {look_weeks!r}.")
     return w
 
 
@@ -105,7 +107,8 @@ class CalendarPlan(ResultMixin):
             lines.append(f"The {self.target:,.0f} churn events needed are expected by week {self.readable_week:.1f}.")
         what = "mature customers" if self.endpoint == "rate" else "events"
         for k, row in self.table.iterrows():
-            lines.append(f"Look {k} in week {row['week']:.1f}: {row['enrolled']:,.0f} enrolled, {row['information']:,.0f} "
+            lines.append(f"Look {k} in week {row['week']:.1f}: {row['enrolled']:,.0f} enrolled, "
+                         f"{row['information']:,.0f} "
                          f"{what}, {row['information_fraction']:.0%} of the information.")
         return "\n".join(lines)
 

@@ -28,7 +28,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 from scipy import integrate, stats
 
@@ -110,7 +109,8 @@ class HazardRatioPlan(ResultMixin):
     def explain(self) -> str:
         side = "two-sided" if self.sides == 2 else "one-sided"
         text = (f"To detect a hazard ratio of {self.hazard_ratio:g} (treatment churns at {self.hazard_ratio:.0%} of "
-                f"the control's rate) with a {side} log-rank test at alpha = {self.alpha:g} and {self.power:.0%} power, "
+                f"the control's rate) with a {side} log-rank test at alpha = {self.alpha:g} and "
+                f"{self.power:.0%} power, "
                 f"with {self.allocation:.0%} of customers in treatment, you need {self.events:,} observed churn events "
                 "(Schoenfeld's formula). Customers who stay carry no information about the hazard ratio: "
                 "the events, not the customers, set the power.")

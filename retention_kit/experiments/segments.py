@@ -61,7 +61,8 @@ class SegmentEffects(ResultMixin):
         lines = []
         for seg, row in t.iterrows():
             lines.append(f"{seg}: {row['diff']:+.4g} ({conf} CI {row['ci_lower']:+.4g} to {row['ci_upper']:+.4g}; "
-                         f"{int(row['n_treatment']):,} vs {int(row['n_control']):,} customers), p {p_is(row['p_value'])}, "
+                         f"{int(row['n_treatment']):,} vs {int(row['n_control']):,} customers), "
+                         f"p {p_is(row['p_value'])}, "
                          f"adjusted {fmt_p(row['p_value_adjusted'])}.")
         differ = self.interaction_p_value < self.alpha
         lines.append(

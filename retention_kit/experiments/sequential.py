@@ -270,7 +270,8 @@ def _check_fractions(values, name: str, normalise: bool = True) -> np.ndarray:
     except (TypeError, ValueError):
         raise ParameterError(f"{name}={values!r} must be numbers, e.g. [0.25, 0.5, 0.75, 1].") from None
     if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t <= 0):
-        raise ParameterError(f"{name} must be positive numbers, one per look, e.g. [0.25, 0.5, 0.75, 1]; got {values!r}.")
+        raise ParameterError(f"{name} must be positive numbers, one per look, e.g. [0.25, 0.5, 0.75, 1]; "
+                             f"got {values!r}.")
     if np.any(np.diff(t) <= 0):
         raise ParameterError(f"{name} must increase strictly from look to look; got {t.tolist()}.")
     if normalise and t[-1] > 1 + 1e-12:
