@@ -243,3 +243,10 @@ def test_information_at_planned_calendar_weeks():
         calendar_plan(100, 10, looks=2, look_weeks=[5, 9])
     with pytest.raises(ParameterError, match="increasing positive week numbers"):
         calendar_plan(100, 10, look_weeks=[9, 5])
+
+
+def test_calendar_plan_window_overrides_churn_after():
+    # Mature at horizon + window: 30 + 14 days = 6.2857 weeks of delay instead of 60 / 7.
+    plan = calendar_plan(1000, 100, horizon="30D", churn_after="30D", window="14D")
+    assert plan.delay_weeks == pytest.approx(44 / 7)
+    assert plan.readable_week == pytest.approx(44 / 7 + 10)

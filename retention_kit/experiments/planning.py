@@ -100,8 +100,8 @@ class CalendarPlan(ResultMixin):
                  f"({r * self.enrolment_weeks:,.0f} customers)."]
         if self.endpoint == "rate":
             lines.append(
-                f"A customer's retention is known {self.delay_weeks * 7:g} days after assignment (horizon plus churn "
-                f"window), so the last customers are mature, and the experiment can be read, in week "
+                f"A customer's retention is known {self.delay_weeks * 7:g} days after assignment (the horizon plus "
+                f"the window after it), so the last customers are mature, and the experiment can be read, in week "
                 f"{self.readable_week:.1f}, not at the end of enrolment (week {self.enrolment_weeks:.1f}).")
         else:
             lines.append(f"The {self.target:,.0f} churn events needed are expected by week {self.readable_week:.1f}.")
@@ -133,7 +133,7 @@ class CalendarPlan(ResultMixin):
 
 
 def calendar_plan(customers_needed: float, customers_per_week: float, *, horizon="30D", churn_after="30D",
-                  looks: int | None = None, information_fractions=None, look_weeks=None) -> CalendarPlan:
+                  window=None, looks: int | None = None, information_fractions=None, look_weeks=None) -> CalendarPlan:
     """Weeks until a fixed-horizon retention experiment can be read, and its looks.
 
     Parameters
@@ -145,6 +145,10 @@ def calendar_plan(customers_needed: float, customers_per_week: float, *, horizon
         Customers assigned per week (all arms).
     horizon, churn_after : int, str or Timedelta
         H and the churn window, as in :func:`retention_kit.compare_retention` (days or "8W").
+    window : int, str or Timedelta, optional
+        The window after the horizon in which a purchase counts as retained (``window=`` of
+        :func:`retention_kit.compare_retention`); ``churn_after`` by default. A customer is
+        mature ``horizon + window`` after assignment.
     looks : int, optional
         Equally spaced looks in information (one final look by default).
     information_fractions : array-like, optional
@@ -171,7 +175,8 @@ def calendar_plan(customers_needed: float, customers_per_week: float, *, horizon
     """
     n = check_positive(customers_needed, "customers_needed", "2754")
     r = check_positive(customers_per_week, "customers_per_week", "500")
-    delay = _weeks(horizon, "horizon") + _weeks(churn_after, "churn_after")
+    delay = _weeks(horizon, "horizon") + (_weeks(churn_after, "churn_after") if window is None
+                                          else _weeks(window, "window"))
     enrol = n / r
     weeks = _check_look_weeks(look_weeks, looks, information_fractions)
     if weeks is None:
