@@ -59,89 +59,209 @@ def require_columns(frame: pd.DataFrame, wanted: dict[str, str | None], what: st
             f"{what} must be a pandas DataFrame, got {type(frame).__name__}. "
             "Read your file with pd.read_csv(...) or pd.read_parquet(...) first."
         )
+    check_labels(frame.columns, what)
     available = [str(c) for c in frame.columns]
     for arg, col in wanted.items():
         if col is None or col in frame.columns:
             continue
+        raise DataError(missing_column_message(arg, col, available, what))
+
+
+def missing_column_message(arg: str, col, available: list[str], what: str) -> str:
+    """The one message of a column that is not there: the columns there are, the closest
+    match or the separator the file was read with, and the argument that names it."""
+    sep = separator_hint(available)
+    if sep:
+        hint = sep
+    else:
         close = difflib.get_close_matches(str(col), available, n=1, cutoff=0.6)
-        hint = f" Did you mean {close[0]!r}? Pass {arg}={close[0]!r}." if close else (
-            f" Pass {arg}='<your column>' to name the column that holds it."
-        )
+        if close and arg.startswith("column "):  # a carried column: by=, keep_cols=
+            hint = f" Did you mean {close[0]!r}?"
+        elif close:
+            hint = f" Did you mean {close[0]!r}? Pass {arg}={close[0]!r}."
+        elif arg.startswith("column "):
+            hint = " Name a column that the data has."
+        else:
+            hint = f" Pass {arg}= with the name of the column that holds it."
+    return (f"Column {col!r} ({arg}) not found in {what}; it has {len(available)} columns: "
+            f"{available[:12]}{' ...' if len(available) > 12 else ''}.{hint}")
+
+
+def separator_hint(available: list[str]) -> str:
+    """When a file read with commas holds one column whose name has another separator."""
+    if len(available) != 1:
+        return ""
+    for sep, name in ((";", "semicolon"), ("\t", "tab"), ("|", "pipe")):
+        if sep in available[0]:
+            return (f" The only column name holds a {name} ({sep!r}): the file was read with the wrong "
+                    f"separator. Read it with pd.read_csv(path, sep={sep!r}).")
+    return ""
+
+
+def check_labels(columns, what: str = "events") -> None:
+    """Refuse column labels that make a column ambiguous: a MultiIndex or repeated names."""
+    if isinstance(columns, pd.MultiIndex):
         raise DataError(
-            f"Column {col!r} ({arg}) not found in {what}; it has {len(available)} columns: "
-            f"{available[:12]}{' ...' if len(available) > 12 else ''}.{hint}"
-        )
+            f"The columns of {what} are a MultiIndex ({columns.nlevels} levels, e.g. {columns[0]!r}); "
+            "the kit names columns by a single label. Flatten them first, e.g. "
+            "df.columns = ['_'.join(map(str, c)) for c in df.columns].")
+    if not columns.is_unique:
+        repeated = list(dict.fromkeys(columns[columns.duplicated()]))
+        raise DataError(
+            f"Column name{'s' if len(repeated) > 1 else ''} {_example(repeated)} appear{'' if len(repeated) > 1 else 's'} "
+            f"more than once in {what}, so the column to use is ambiguous. Keep one of each, "
+            "e.g. df = df.loc[:, ~df.columns.duplicated()], or rename them.")
+
+
+# Timestamps the kit can hold: datetime64[ns] spans 1677-09-21 to 2262-04-11.
+TIME_MIN, TIME_MAX = pd.Timestamp.min.ceil("s"), pd.Timestamp.max.floor("s")
+TZ_DETAIL = ("time-zone-aware: converted to UTC, periods follow the UTC calendar (for local "
+             "calendar periods convert to local wall time first)")
+TEXT_DETAIL = "text parsed as dates"
+
+
+def numeric_dates_message(col: str, example: str = "", engine: bool = False) -> str:
+    """Numbers in the time column: never read as dates by guessing a unit or a layout."""
+    shown = f"; example: {example}" if example else ""
+    fix = ("convert them to timestamps in the engine first (e.g. DuckDB strptime(...) or "
+           "to_timestamp(...), Polars pl.from_epoch(...), Spark timestamp_seconds(...))." if engine else
+           f"convert with pd.to_datetime(df[{col!r}].astype(str), format='%Y%m%d'); if they are Unix "
+           f"seconds, with pd.to_datetime(df[{col!r}], unit='s').")
+    return (f"Column {col!r} holds numbers, not dates{shown}. They are not guessed (days, seconds or "
+            f"YYYYMMDD?): if they are YYYYMMDD, {fix}")
+
+
+def missing_dates_message(col: str, n: int, n_rows: int, first: str = "", engine: bool = False) -> str:
+    where = f" (first at index {first})" if first else ""
+    fix = (f"Filter them out (WHERE {col} IS NOT NULL) or fill them" if engine else
+           f"Drop those rows (df = df.dropna(subset=[{col!r}])) or fill them")
+    return f"Column {col!r} has {n:,} missing dates out of {n_rows:,} rows{where}. {fix} before the analysis."
+
+
+def bad_dates_message(col: str, n_bad: int, n_rows: int, examples: list, engine: bool = False) -> str:
+    """Text that is not an ISO 8601 date: day/month layouts are refused, never guessed, with
+    the same words on every engine."""
+    shown = _example(examples)
+    readable = False
+    if examples:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            readable = bool(pd.to_datetime(pd.Series([str(v) for v in examples], dtype=object),
+                                           errors="coerce", format="mixed").notna().any())
+    if readable:
+        fix = ("parse the column to a timestamp in the engine with its explicit format first (DuckDB "
+               f"strptime({col}, '%d/%m/%Y'), Polars pl.col({col!r}).str.to_datetime('%d/%m/%Y'))" if engine
+               else f"parse the column yourself, e.g. df[{col!r}] = pd.to_datetime(df[{col!r}], format='%d/%m/%Y')")
+        return (f"Column {col!r}: {n_bad:,} of {n_rows:,} dates are not in ISO format (YYYY-MM-DD), for "
+                f"example {shown}. Dates such as '05/01/2024' could mean 5 January or 1 May, so they are "
+                f"not guessed: {fix}.")
+    fix = ("parse the column to a timestamp in the engine" if engine else
+           f"parse the column yourself with pd.to_datetime(df[{col!r}], format=...)")
+    return (f"Column {col!r}: {n_bad:,} of {n_rows:,} values could not be read as dates"
+            f"{', for example ' + shown if shown else ''}. Fix or drop those rows, or {fix}.")
+
+
+def out_of_range_message(col: str, n: int | None, example) -> str:
+    count = f"{n:,} values" if n is not None else "values"
+    return (f"Column {col!r} has {count} outside the years 1677-2262 (e.g. {example!r}), which the kit's "
+            "nanosecond timestamps cannot hold; they are usually typos or placeholders such as "
+            f"9999-12-31. Fix or drop those rows first, e.g. df = df[df[{col!r}].between('1900-01-01', "
+            "'2100-12-31')].")
 
 
 def _to_datetime(series: pd.Series, col: str, report: DataQualityReport) -> tuple[pd.Series, str | None]:
-    """Return naive wall-clock datetimes and the time zone they were in (or None)."""
+    """Return naive datetimes and "UTC" when they were time-zone-aware (or None).
+
+    One date policy on every engine: ISO 8601 text only (a day/month layout is refused,
+    never guessed); numbers are refused; time-zone-aware times (typed, or text with an
+    offset) are converted to UTC and the zone dropped.
+    """
     s = series
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(s.cat.categories.dtype)
+    if isinstance(s.dtype, pd.PeriodDtype):
         raise DataError(
-            f"Column {col!r} holds numbers ({s.dtype}), not dates; example: {_example(s.dropna())}. "
-            f"If they are YYYYMMDD, convert with pd.to_datetime(df[{col!r}].astype(str), "
-            "format='%Y%m%d'); if they are Unix seconds, with pd.to_datetime(..., unit='s')."
-        )
+            f"Column {col!r} holds periods ({s.dtype}), not timestamps. Convert them to the start of "
+            f"each period: df[{col!r}] = df[{col!r}].dt.to_timestamp().")
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        raise DataError(numeric_dates_message(col, f"{_example(s.dropna())} ({s.dtype})"))
+    if pd.api.types.is_bool_dtype(s):
+        raise DataError(f"Column {col!r} holds True/False values, not dates. Name the column that holds "
+                        "the event times with time_col=.")
     missing = s.isna()
     if missing.any():
         rows = s.index[missing]
-        raise DataError(
-            f"Column {col!r} has {int(missing.sum()):,} missing dates out of {len(s):,} rows "
-            f"(first at index {_example(rows)}). Drop those rows "
-            f"(df.dropna(subset=[{col!r}])) or fill them before the analysis."
-        )
-    if not (pd.api.types.is_datetime64_any_dtype(s)):
-        zones = {getattr(v, "tzinfo", None) is not None for v in s.head(1000) if hasattr(v, "tzinfo")}
+        raise DataError(missing_dates_message(col, int(missing.sum()), len(s), _example(rows)))
+    if pd.api.types.is_datetime64_any_dtype(s):
+        unit = np.datetime_data(s.dtype.base if isinstance(s.dtype, pd.DatetimeTZDtype) else s.dtype)[0]
+        if unit not in ("ns",) and len(s):
+            naive = s.dt.tz_convert("UTC").dt.tz_localize(None) if isinstance(s.dtype, pd.DatetimeTZDtype) else s
+            outside = (naive < TIME_MIN.as_unit(unit)) | (naive > TIME_MAX.as_unit(unit))
+            if outside.any():
+                raise DataError(out_of_range_message(col, int(outside.sum()), str(naive[outside].iloc[0])))
+    else:
+        objects = s.head(1000)
+        zones = {getattr(v, "tzinfo", None) is not None for v in objects if hasattr(v, "tzinfo")}
         if len(zones) > 1:
             raise DataError(
                 f"Column {col!r} mixes time-zone-aware and naive timestamps. Convert them to "
-                f"one zone first, for example pd.to_datetime(df[{col!r}], utc=True)."
-            )
+                f"one zone first, for example df[{col!r}] = pd.to_datetime(df[{col!r}], utc=True).")
         try:
             with warnings.catch_warnings():
-                # pandas 2 only warns (FutureWarning) when offsets differ; we refuse outright.
+                # pandas 2 only warns (FutureWarning) when offsets differ; read them as UTC.
                 warnings.simplefilter("error", FutureWarning)
                 # ISO 8601 only: guessing "05/01/2024" would silently pick a day or a month.
                 parsed = pd.to_datetime(s, errors="coerce", format="ISO8601")
-        except (ValueError, TypeError, FutureWarning) as exc:
-            if "tz" in str(exc).lower() or "zone" in str(exc).lower() or "offset" in str(exc).lower():
-                raise DataError(
-                    f"Column {col!r} mixes time zones (for example {_example(s)}). Convert "
-                    f"them to one zone first: pd.to_datetime(df[{col!r}], utc=True), then "
-                    ".dt.tz_convert('<your zone>') if calendar periods should follow local time."
-                ) from None
-            raise
+        except (ValueError, TypeError, FutureWarning):
+            try:
+                parsed = pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True)
+            except (ValueError, TypeError, OverflowError) as exc:
+                raise DataError(f"Column {col!r}: the values could not be read as dates ({exc}). Parse the "
+                                f"column yourself with pd.to_datetime(df[{col!r}], format=...).") from None
+        except OverflowError:
+            parsed = pd.Series(pd.NaT, index=s.index)
         if parsed.dtype == object:
-            raise DataError(
-                f"Column {col!r} mixes time zones (for example {_example(s)}). Convert "
-                f"them to one zone first: pd.to_datetime(df[{col!r}], utc=True)."
-            )
+            parsed = pd.to_datetime(s, errors="coerce", format="ISO8601", utc=True)
         bad = parsed.isna()
         if bad.any():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                readable = pd.to_datetime(s[bad], errors="coerce", format="mixed").notna()
-            if readable.any():
-                raise DataError(
-                    f"Column {col!r}: {int(bad.sum()):,} of {len(s):,} dates are not in ISO format "
-                    f"(YYYY-MM-DD), for example {_example(s[bad][readable])}. Dates such as "
-                    "'05/01/2024' could mean 5 January or 1 May, so they are not guessed: parse the "
-                    f"column yourself, e.g. pd.to_datetime(df[{col!r}], format='%d/%m/%Y')."
-                )
-            raise DataError(
-                f"Column {col!r}: {int(bad.sum()):,} of {len(s):,} values could not be read as "
-                f"dates, for example {_example(s[bad])}. Fix or drop those rows, or parse the "
-                f"column yourself with pd.to_datetime(df[{col!r}], format=...)."
-            )
-        report.add(col, len(s), "converted", "text parsed as dates")
+            examples = list(s[bad].head(3))
+            raise DataError(bad_dates_message(col, int(bad.sum()), len(s), examples))
+        report.add(col, len(s), "converted", TEXT_DETAIL)
         s = parsed
     tz = None
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        tz = str(s.dtype.tz)
-        # Calendar periods follow the wall clock of the data's own zone.
-        s = s.dt.tz_localize(None)
-        report.add(col, len(s), "converted", f"time-zone-aware ({tz}): periods use local wall time in {tz}")
+        # One rule on every engine: the instant in UTC, the zone dropped.
+        tz = "UTC"
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+        report.add(col, len(s), "converted", TZ_DETAIL)
     return s.astype("datetime64[ns]", copy=False), tz
+
+
+def nonfinite_amounts_message(col: str, n: int, example: str = "", engine: bool = False) -> str:
+    shown = f", for example {example}" if example else ""
+    fix = (f"filter them out (WHERE isfinite({col})) or fix them in the engine" if engine else
+           f"fix them or drop those rows, e.g. df = df[np.isfinite(df[{col!r}])]")
+    return (f"Column {col!r} has {n:,} infinite or NaN values{shown}: a sum of revenue with them is "
+            f"meaningless. They usually come from a division by zero upstream: {fix}.")
+
+
+def _customer_ids(ids: pd.Series, col: str) -> pd.Series:
+    """Customer ids as plain values: categories become their values (an unused category
+    must not become a customer); text and numbers mixed in one column are refused ("1" and 1
+    would be two customers here and one in a file)."""
+    if isinstance(ids.dtype, pd.CategoricalDtype):
+        ids = ids.astype(ids.cat.categories.dtype)
+    if ids.dtype == object:
+        kind = pd.api.types.infer_dtype(ids, skipna=True)
+        if kind in ("mixed", "mixed-integer", "mixed-integer-float"):
+            text = ids.map(lambda v: isinstance(v, str))
+            other = ids[~text & ids.notna()]
+            raise DataError(
+                f"Column {col!r} mixes text and numbers (e.g. {_example(ids[text].head(1))} and "
+                f"{_example(other.head(1))}; {int((~text & ids.notna()).sum()):,} of {len(ids):,} ids are "
+                f"not text), so the same customer could be counted twice ('1' and 1). Make them one "
+                f"type first, e.g. df[{col!r}] = df[{col!r}].astype(str).")
+    return ids
 
 
 def resolve_as_of(as_of, last_time: pd.Timestamp, first_time: pd.Timestamp | None = None,
@@ -149,15 +269,21 @@ def resolve_as_of(as_of, last_time: pd.Timestamp, first_time: pd.Timestamp | Non
     """The "as of" instant: the last event time by default, never today's date."""
     if as_of is None:
         return pd.Timestamp(last_time)
+    hint = "Give a date such as '1998-06-30' or leave it out to use the last date in the data."
+    if isinstance(as_of, (bool, np.bool_, int, float, np.integer, np.floating)):
+        # pd.Timestamp(5) is 5 nanoseconds after 1970 and NaN is NaT: neither is meant.
+        raise ParameterError(f"as_of={as_of!r} is a number, not a date. {hint}")
+    if isinstance(as_of, str) and not as_of.strip():
+        raise ParameterError(f"as_of={as_of!r} is empty. {hint}")
     try:
         ts = pd.Timestamp(as_of)
-    except (ValueError, TypeError):
-        raise ParameterError(
-            f"as_of={as_of!r} is not a date. Give a date such as '1998-06-30' or leave it "
-            "out to use the last date in the data."
-        ) from None
+    except (ValueError, TypeError, OverflowError):
+        raise ParameterError(f"as_of={as_of!r} is not a date. {hint}") from None
+    if pd.isna(ts):
+        raise ParameterError(f"as_of={as_of!r} is missing (NaT), not a date. {hint}")
     if ts.tzinfo is not None:
-        ts = ts.tz_convert(tz).tz_localize(None) if tz else ts.tz_localize(None)
+        # The rule of the time column: an aware instant is read in UTC.
+        ts = ts.tz_convert("UTC").tz_localize(None)
     if first_time is not None and ts < first_time:
         raise DataError(
             f"as_of={as_of!r} is before the first event ({first_time:%Y-%m-%d}): nothing can be "
@@ -234,6 +360,7 @@ def prepare_events(
     frame = pd.DataFrame({new: events[old] for old, new in cols.items()}, copy=False)
     frame = frame.reset_index(drop=True) if not frame.index.is_unique else frame
 
+    frame[CUSTOMER] = _customer_ids(frame[CUSTOMER], customer_col)
     no_id = frame[CUSTOMER].isna()
     if no_id.any():
         n = int(no_id.sum())
@@ -241,8 +368,7 @@ def prepare_events(
             raise DataError(
                 f"Column {customer_col!r} is empty in {n:,} of {len(frame):,} rows (first at index "
                 f"{_example(frame.index[no_id])}). Events without a customer cannot be "
-                "attributed: pass missing_customers='drop' to drop them (they will be "
-                "counted in the data-quality report), or fill the ids."
+                f"attributed: drop them first (df = df.dropna(subset=[{customer_col!r}])) or fill the ids."
             )
         frame = frame[~no_id]
         report.add(customer_col, n, "dropped", "no customer id")
@@ -262,6 +388,10 @@ def prepare_events(
                 )
             amount = converted
         amount = amount.astype(float)
+        infinite = np.isinf(amount.to_numpy())
+        if infinite.any():
+            raise DataError(nonfinite_amounts_message(amount_col, int(infinite.sum()),
+                                                      _example(amount[infinite])))
         if amount.isna().any():
             n = int(amount.isna().sum())
             raise DataError(
@@ -327,7 +457,8 @@ def check_events(events: pd.DataFrame, *, customer_col: str = CUSTOMER, time_col
                          amount_col=amount_col, as_of=as_of)
     frame, report = log.frame, log.report
     report.add("exact duplicate rows", int(frame.duplicated().sum()), "kept",
-               "identical in every used column; pass duplicates='drop' to remove")
+               "identical in every used column; if they are double exports, remove them first "
+               "with df.drop_duplicates()")
     day = frame[TIME].values.astype("datetime64[D]")
     same_day = pd.DataFrame({"c": frame[CUSTOMER].values, "d": day}).duplicated()
     report.add("same customer/day", int(same_day.sum()), "kept",

@@ -33,7 +33,6 @@ Examples
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass
 
@@ -43,6 +42,7 @@ import pandas as pd
 from ..errors import DataError, ParameterError
 from ..periods import period_codes
 from ..results import DataQualityReport
+from .. import validation as _v
 from ..validation import observed_until, resolve_as_of
 from . import _sql
 
@@ -84,12 +84,12 @@ def unsupported(function: str, option: str, value, supported: str):
         "(e.g. a filtered or sampled extract) for this option.")
 
 
-def _source(data, id_col: str | None = None):
+def _source(data, id_col: str | None = None, time_col: str | None = None):
     kind = engine_of(data)
     if kind == "duckdb":
         from ._duckdb import DuckDBSource
 
-        return DuckDBSource(data, id_col=id_col)
+        return DuckDBSource(data, id_col=id_col, time_col=time_col)
     if kind == "polars":
         from ._polars import PolarsSource
 
@@ -99,6 +99,15 @@ def _source(data, id_col: str | None = None):
 
         return SparkSource(data)
     raise AssertionError(kind)
+
+
+def _columns_of(data) -> list:
+    """Column labels without opening a file (files are checked by DuckDB itself)."""
+    if engine_of(data) == "polars":
+        return list(data.collect_schema()) if hasattr(data, "collect_schema") else list(data.columns)
+    if engine_of(data) == "spark":
+        return list(data.columns)
+    return []
 
 
 def _int(value) -> int:
@@ -175,6 +184,16 @@ class EngineLog:
         return out.set_index(out["p"].astype(np.int64)).drop(columns="p").sort_index()
 
 
+def _from_us(us: int) -> str:
+    """A microsecond count as a date text, also beyond the years pandas can hold."""
+    import datetime
+
+    try:
+        return str(datetime.datetime(1970, 1, 1) + datetime.timedelta(microseconds=us))
+    except OverflowError:
+        return f"{us} microseconds since 1970"
+
+
 def _us(ts: pd.Timestamp) -> int:
     return int(pd.Timestamp(ts).value // 1000)
 
@@ -192,11 +211,7 @@ def starts_table(starts: pd.Series) -> pd.DataFrame:
 
 def _missing_column(source, arg: str, col: str, what: str):
     available = [str(c) for c in source.columns]
-    close = difflib.get_close_matches(str(col), available, n=1, cutoff=0.6)
-    hint = f" Did you mean {close[0]!r}? Pass {arg}={close[0]!r}." if close else (
-        f" Pass {arg}='<your column>' to name the column that holds it.")
-    raise DataError(f"Column {col!r} ({arg}) not found in {what} ({source.label}); it has "
-                    f"{len(available)} columns: {available[:12]}{' ...' if len(available) > 12 else ''}.{hint}")
+    raise DataError(_v.missing_column_message(arg, col, available, f"{what} ({source.label})"))
 
 
 def _footer_stats(source, customer_col, time_col, amount_col, cutoff, whole_day) -> dict | None:
@@ -221,7 +236,8 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
     null counts, minimum and maximum dates, amounts above 0) are not read at all here.
     Raises :class:`DataError` as ``prepare_events`` does.
     """
-    source = _source(data, id_col=customer_col)
+    _v.check_labels(pd.Index(_columns_of(data)), what)
+    source = _source(data, id_col=customer_col, time_col=time_col)
     keep_cols = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c]
     wanted = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col}
     wanted.update({f"column {c!r}": c for c in keep_cols})
@@ -231,10 +247,7 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
     d = source.dialect
     time_kind = source.kind(time_col)
     if time_kind == "number":
-        raise DataError(
-            f"Column {time_col!r} holds numbers, not dates. If they are YYYYMMDD or Unix seconds, "
-            "convert them to timestamps in the engine first (e.g. DuckDB strptime(...) or "
-            "to_timestamp(...), Polars pl.from_epoch(...), Spark timestamp_seconds(...)).")
+        raise DataError(_v.numeric_dates_message(time_col, engine=True))
     if time_kind not in ("timestamp", "timestamptz", "date", "string"):
         raise DataError(f"Column {time_col!r} has type {time_kind}, not dates. Cast it to a timestamp first.")
     if amount_col is not None and source.kind(amount_col) != "number":
@@ -273,24 +286,28 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
         raise DataError(
             f"Column {customer_col!r} is empty in {_int(stats['null_ids']):,} of {n_rows:,} rows. Events "
             "without a customer cannot be attributed: filter them out in the engine (WHERE "
-            f"{customer_col} IS NOT NULL) or fill the ids.")
+            f"{d.q(customer_col)} IS NOT NULL) or fill the ids.")
     if _int(stats["null_dates"]):
-        raise DataError(
-            f"Column {time_col!r} has {_int(stats['null_dates']):,} missing dates out of {n_rows:,} rows. "
-            f"Filter them out (WHERE {time_col} IS NOT NULL) or fill them before the analysis.")
+        raise DataError(_v.missing_dates_message(time_col, _int(stats["null_dates"]), n_rows, engine=True))
     if _int(stats["bad_dates"]):
-        raise DataError(
-            f"Column {time_col!r}: {_int(stats['bad_dates']):,} of {n_rows:,} values could not be read as "
-            "dates. Fix or drop those rows, or parse the column to a timestamp in the engine.")
-    if time_kind == "string":
-        report.add(time_col, n_rows, "converted", "text parsed as dates")
+        example = stats.get("bad_date_example")
+        raise DataError(_v.bad_dates_message(time_col, _int(stats["bad_dates"]), n_rows,
+                                             [] if example is None or pd.isna(example) else [example],
+                                             engine=True))
+    for end in ("first_us", "last_us"):  # beyond what nanosecond timestamps hold (1677-2262)
+        us = stats[end]
+        if pd.notna(us) and not _v.TIME_MIN.value // 1000 <= int(us) <= _v.TIME_MAX.value // 1000:
+            raise DataError(_v.out_of_range_message(time_col, None, _from_us(int(us))))
+    if time_kind == "string" and not getattr(source, "typed_times", False):
+        report.add(time_col, n_rows, "converted", _v.TEXT_DETAIL)
     elif time_kind == "timestamptz":
-        zone = "the session time zone" if d.name == "spark" else "UTC"
-        report.add(time_col, n_rows, "converted", f"time-zone-aware: periods use wall time in {zone}")
+        report.add(time_col, n_rows, "converted", _v.TZ_DETAIL)
     if amount_col is not None:
         if _int(stats["null_amounts"]):
             raise DataError(f"Column {amount_col!r} is missing in {_int(stats['null_amounts']):,} rows. "
                             "Fill them (0 if nothing was paid) or drop those rows.")
+        if _int(stats.get("nonfinite_amounts")):
+            raise DataError(_v.nonfinite_amounts_message(amount_col, _int(stats["nonfinite_amounts"]), engine=True))
         if _int(stats["negative_amounts"]):
             raise DataError(
                 f"Column {amount_col!r} has {_int(stats['negative_amounts']):,} negative values (refunds or "

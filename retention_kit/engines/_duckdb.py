@@ -62,17 +62,50 @@ def _expand(data) -> tuple[list[str], str]:
     return out, _file_kind(named)
 
 
+# ISO 8601 dates as pandas reads them with format="ISO8601": YYYY-M-D, then an optional time
+# and offset. Anything else (05/01/2024) is not a date here.
+_ISO = r"^\s*\d{4}-\d{1,2}-\d{1,2}([T ]\d{1,2}(:\d{2}(:\d{2}(\.\d+)?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?\s*$"
+_OFFSET = r"\d\s*(Z|[+-]\d{2}(:?\d{2})?)\s*$"
+
+
+def _wrap(exc, label: str) -> DataError:
+    """An input problem DuckDB found, as a DataError naming the file and the fix."""
+    text = str(exc).strip().splitlines()[0]
+    low = text.lower()
+    if "parquet" in low or "magic bytes" in low:
+        fix = ("The file is not a readable Parquet file (truncated, still being written, or another "
+               "format with a .parquet name): export it again, or read it with another tool to check.")
+    elif "csv" in low or "sniff" in low or "dialect" in low:
+        fix = ("The CSV file could not be read: check the separator, the quoting and the header, or read "
+               "it with duckdb.read_csv(path, sep=..., header=True) and pass the relation.")
+    else:
+        fix = "Check the file, or load it with pandas and pass the DataFrame."
+    return DataError(f"Reading {label} failed: {text} {fix}")
+
+
 class DuckDBSource(Source):
     """Events in files read by DuckDB, or in a DuckDB relation."""
 
     dialect = _sql.DUCKDB
 
-    def __init__(self, data, id_col: str | None = None):
+    def __init__(self, data, id_col: str | None = None, time_col: str | None = None):
         duckdb = _require()
+        try:
+            self._open(duckdb, data, id_col, time_col)
+        except duckdb.Error as exc:
+            raise _wrap(exc, getattr(self, "label", None) or repr(data)) from None
+
+    def _open(self, duckdb, data, id_col, time_col):
         self.own = not hasattr(data, "query")
         self.paths, self.format, self.id_col, self.id_type = [], None, id_col, None
+        self.typed_times = False
         if self.own:
             paths, kind = _expand(data)
+            if kind == "csv":
+                for p in paths:
+                    if "://" not in p and "*" not in p and os.path.getsize(p) == 0:
+                        raise DataError(f"{p!r} is empty (0 bytes): there is nothing to analyse. Check that "
+                                        "the export finished and the path is the right file.")
             self.con = duckdb.connect()
             # Results are aggregated, so row order never matters: let DuckDB stream.
             self.con.execute("SET preserve_insertion_order = false")
@@ -85,13 +118,23 @@ class DuckDBSource(Source):
             self.relation, self.label = data, "DuckDB relation"
         self.columns = list(self.relation.columns)
         self._types = dict(zip(self.columns, (str(t).upper() for t in self.relation.types)))
+        as_text = {}
         if self.format == "csv" and self._types.get(id_col) in _INTEGERS:
             # The CSV sniffer guessed integer ids from a sample of rows; an id such as "00017"
             # further down would be read as 17 and merged with customer 17. Read the ids as
             # text and cast them (see id_expr); validation counts the ids that are not plain
             # integers (see text_ids) and refuses them.
             self.id_type = self._types[id_col]
-            self.relation = self.con.read_csv(self.paths, dtype={id_col: "VARCHAR"})
+            as_text[id_col] = "VARCHAR"
+        if self.format == "csv" and time_col in self._types and self._types[time_col] in ("DATE", "TIMESTAMP",
+                                                                                          "TIMESTAMP WITH TIME ZONE"):
+            # The sniffer also guesses date layouts ("01/05/2024" read month-first): read the
+            # times as text and parse them as the kit does everywhere (ISO 8601 only).
+            as_text[time_col] = "VARCHAR"
+            self.typed_times = True  # a CSV is text anyway: no "text parsed" finding, as before
+        if as_text:
+            self.relation = self.con.read_csv(self.paths, dtype=as_text)
+            self._types.update(as_text)
 
     def id_expr(self, col: str) -> str:
         """The customer id as the engine should read it (the sniffed integer type for CSV)."""
@@ -122,7 +165,12 @@ class DuckDBSource(Source):
         if kind == "timestamptz":
             return f"timezone('UTC', {c})"
         if kind == "string":
-            return f"TRY_CAST({c} AS TIMESTAMP)"
+            # ISO 8601 only, as on pandas and Polars; an offset ("+01:00", "Z") makes the text an
+            # instant, read in UTC (a plain cast would keep the wall time and drop the offset).
+            iso = f"regexp_matches({c}, '{_ISO}')"
+            aware = f"regexp_matches({c}, '{_OFFSET}')"
+            return (f"CASE WHEN NOT {iso} THEN NULL WHEN {aware} THEN timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ)) "
+                    f"ELSE TRY_CAST({c} AS TIMESTAMP) END")
         return f"CAST({c} AS TIMESTAMP)"
 
     def footer_stats(self, customer_col: str, time_col: str, amount_col: str | None) -> dict | None:
@@ -160,6 +208,8 @@ class DuckDBSource(Source):
                  "null_dates": int(times["nulls"]), "bad_dates": 0,
                  "first_us": times["first_us"], "last_us": times["last_us"]}
         if amount_col is not None:
+            if self._types[amount_col] in ("FLOAT", "DOUBLE", "REAL"):
+                return None  # footers leave NaN out of their minimum and maximum: count in a pass
             amounts = rows.loc[amount_col]
             if amounts["positive"] != amounts["with_values"]:
                 return None
@@ -171,6 +221,13 @@ class DuckDBSource(Source):
         return self.run(sql, starts, fetch="fetchnumpy")
 
     def run(self, sql: str, starts: pd.DataFrame | None = None, fetch: str = "df"):
+        duckdb = _require()
+        try:
+            return self._run(sql, starts, fetch)
+        except duckdb.Error as exc:
+            raise _wrap(exc, self.label) from None
+
+    def _run(self, sql: str, starts: pd.DataFrame | None, fetch: str):
         if self.own:
             if starts is not None:
                 self.con.register(_sql.STARTS, starts)

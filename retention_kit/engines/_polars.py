@@ -15,6 +15,27 @@ def to_pandas(frame) -> pd.DataFrame:
     return pd.DataFrame({name: frame[name].to_numpy() for name in frame.columns})
 
 
+def iso_datetimes(c):
+    """ISO 8601 text as naive microsecond datetimes, the rule of the pandas path: YYYY-M-D with
+    an optional time and offset; an offset makes an instant, read in UTC; anything else
+    (05/01/2024) is null. Polars' own inference would guess a day/month layout from the
+    first value, so the text is normalised and parsed with two explicit formats."""
+    import polars as pl
+
+    c = (c.str.strip_chars()
+         .str.replace(r"^(\d{4})-(\d)([-])", "${1}-0${2}${3}")
+         .str.replace(r"^(\d{4}-\d{2})-(\d)(\D|$)", "${1}-0${2}${3}")
+         .str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")
+         .str.replace(r"^(\d{4}-\d{2}-\d{2})$", "${1} 00:00:00")
+         .str.replace(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2})(\s*[+-]|\s*Z|$)", "${1}:00${2}")
+         .str.replace(r"\s*Z$", "+00:00")
+         .str.replace(r"(\d)\s+([+-]\d{2})", "${1}${2}"))
+    naive = c.str.to_datetime(format="%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us")
+    aware = (c.str.to_datetime(format="%Y-%m-%d %H:%M:%S%.f%#z", strict=False, time_unit="us")
+             .dt.convert_time_zone("UTC").dt.replace_time_zone(None))
+    return pl.coalesce(naive, aware)
+
+
 class PolarsSource(Source):
     """Events in a Polars DataFrame or LazyFrame."""
 
@@ -48,7 +69,7 @@ class PolarsSource(Source):
         if kind == "timestamptz":
             c = c.dt.convert_time_zone("UTC").dt.replace_time_zone(None)
         elif kind == "string":
-            c = c.str.to_datetime(time_unit="us", strict=False)
+            c = iso_datetimes(c)
         self.frame = self.frame.with_columns(c.cast(pl.Datetime("us")).alias(_TIME))
         return self.dialect.q(_TIME)
 

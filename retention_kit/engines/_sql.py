@@ -58,6 +58,8 @@ POLARS = Dialect("polars", '"', "CAST({x} AS BIGINT)", "CAST(CAST({x} AS DATE) A
 SPARK = Dialect("spark", "`", "unix_micros({x})", "CAST(unix_date(CAST({x} AS DATE)) AS BIGINT)",
                 "timestamp_micros({x})", ("shiftleft({x}, {n})", "shiftright({x}, {n})"), sorts_results=False)
 
+_DOUBLE_MAX = 1.7976931348623157e308  # the largest finite double
+
 # Activity bitmasks hold one bit per period in a signed BIGINT.
 MAX_MASK_PERIODS = 63
 
@@ -84,13 +86,16 @@ def stats_query(d: Dialect, base: str, raw_time: str, *, amount: bool, cutoff_us
         f"{count_if('cust IS NULL')} AS null_ids",
         f"{count_if('t_raw IS NULL')} AS null_dates",
         f"{count_if('t_raw IS NOT NULL AND t IS NULL')} AS bad_dates",
+        f"MIN(CASE WHEN t_raw IS NOT NULL AND t IS NULL THEN CAST(t_raw AS VARCHAR) END) AS bad_date_example",
         f"{d.epoch_us('MIN(t)')} AS first_us",
         f"{d.epoch_us('MAX(t)')} AS last_us",
     ]
     if amount:
         parts += [f"{count_if('amount IS NULL')} AS null_amounts",
                   f"{count_if('amount < 0')} AS negative_amounts",
-                  f"{count_if('amount = 0')} AS zero_amounts"]
+                  f"{count_if('amount = 0')} AS zero_amounts",
+                  # inf and NaN (NaN is above every number on DuckDB and Spark, unordered on Polars)
+                  f"{count_if(f'NOT (amount BETWEEN {-_DOUBLE_MAX!r} AND {_DOUBLE_MAX!r})')} AS nonfinite_amounts"]
     if text_ids is not None:
         parts += [f"{count_if('odd_id')} AS odd_ids", "MIN(CASE WHEN odd_id THEN id_raw END) AS odd_id_example"]
     if cutoff_us is not None:
