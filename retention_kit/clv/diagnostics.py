@@ -21,7 +21,7 @@ from ..plotting import get_axes, label
 from ..validation import prepare_events, resolve_as_of
 from ._base import column
 from ._purchase import PurchaseModel
-from .summary import _day, unit_days, unit_name
+from .summary import _day, unit_days
 
 __all__ = ["tracking_table", "plot_tracking", "conditional_expectations_table", "plot_conditional_expectations",
            "frequency_histogram_table", "plot_frequency_histogram"]
