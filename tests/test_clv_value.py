@@ -67,6 +67,15 @@ def test_clv_intervals_and_summary(data):
     assert "2,357 customers" in value.explain() and "<table" in value._repr_html_()
 
 
+def test_a_customer_surely_gone_is_worth_zero_with_a_zero_interval(data):
+    _, _, bg, _, gg = data
+    gone = pd.DataFrame({"frequency": [300.0, 2.0], "recency": [1.0, 30.43], "T": [2000.0, 38.86],
+                         "monetary_value": [10.0, 20.0]})  # 300 purchases in week 1, then 2,000 weeks of silence
+    t = rk.customer_lifetime_value(bg, gg, gone, horizon=52, discount_rate=0.001).table
+    assert t.loc[0, ["clv", "clv_lower", "clv_upper"]].tolist() == [0.0, 0.0, 0.0]
+    assert np.isfinite(t.loc[1, ["clv_lower", "clv_upper"]]).all()
+
+
 def test_clv_errors(data):
     _, summary, bg, _, gg = data
     with pytest.raises(rk.ParameterError, match="horizon"):

@@ -114,8 +114,10 @@ def customer_lifetime_value(purchase_model: PurchaseModel, spend_model: GammaGam
                                                float(discount_rate))
     s_value = spend(np.exp(lp_spend))
     clv = margin * s_value * d_value[inv]
-    g_det = _log_gradient(det, lp_purchase)[:, inv]  # d log DET / d log params
-    g_spend = _log_gradient(spend, lp_spend)
+    # d log DET / d log params, d log spend / d log params; 0 where the value itself is 0
+    # (a customer the model is sure has left), whose interval is then [0, 0]
+    g_det = np.nan_to_num(_log_gradient(det, lp_purchase)[:, inv], nan=0.0, posinf=0.0, neginf=0.0)
+    g_spend = np.nan_to_num(_log_gradient(spend, lp_spend), nan=0.0, posinf=0.0, neginf=0.0)
     cov_p, cov_s = purchase_model.covariance_.to_numpy(), spend_model.covariance_.to_numpy()
     var_log = np.einsum("ij,ik,kj->j", g_det, cov_p, g_det) + np.einsum("ij,ik,kj->j", g_spend, cov_s, g_spend)
     z = stats.norm.ppf(1 - ci_alpha / 2)
