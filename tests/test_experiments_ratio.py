@@ -169,3 +169,12 @@ def test_bayesian_decision_thresholds():
     assert res.decision(prob_threshold=0.85, loss_threshold=0.1) == "inconclusive"
     assert ratio_from_sums(ctl, trt).decision(prob_threshold=0.85) == "do not ship"  # P(better) 0.1171
     assert "the decision is: inconclusive" in res.explain()
+
+
+def test_relative_lift_standard_error_matches_growthbook_gbstats():
+    # gbstats TestSequentialTTest.test_sequential_test_runs: SampleMeanStatistic(sum=1396.87,
+    # sum_squares=52377.9767, n=3000) vs (2422.7, 134698.29, 3461): relative lift 0.50336, stddev 0.33341.
+    row = ratio_from_sums(dict(n=3461, sum_y=2422.7, sum_y2=134698.29),
+                          dict(n=3000, sum_y=1396.87, sum_y2=52377.9767)).row
+    assert row["lift"] == pytest.approx(0.50336, abs=5e-6)
+    assert (row["lift_upper"] - row["lift"]) / 1.959964 == pytest.approx(0.33341, abs=5e-6)

@@ -307,3 +307,17 @@ def test_always_valid_p_value_is_dual_to_the_running_interval():
     # sqrt(8.936155) * exp(-5.714286 * 7.936155 / (2 * 8.936155)) = 2.989340 * exp(-2.537414) = 0.236369.
     p = confidence_sequence(1000, 350, 1000, 300, planned_n=2000).summary["always_valid_p"].iloc[0]
     assert p == pytest.approx(0.236369, abs=2e-6)
+
+
+def test_mixture_multiplier_reproduces_growthbook_gbstats():
+    # gbstats tests/frequentist/test_tests.py, TestSequentialTTest (relative lift with its delta-method
+    # standard deviation, the "uplift" stddev):
+    #   test_sequential_test_runs_prop: 1396/3000 vs 2422/3461, default tuning 5000: expected 0.50386,
+    #     stddev 0.03386, ci (0.40098, 0.60675);
+    #   test_sequential_test_runs: means, tuning 1000: expected 0.50336, stddev 0.33341, ci (-0.55844, 1.56516).
+    n = 3000 + 3461
+    for tuning, mean, sd, lo, hi in [(5000, 0.50386, 0.03386, 0.40098, 0.60675),
+                                     (1000, 0.50336, 0.33341, -0.55844, 1.56516)]:
+        half = _mixture_multiplier(n, 0.05, _mixture_rho(0.05, tuning)) * sd
+        assert mean - half == pytest.approx(lo, abs=2e-5)
+        assert mean + half == pytest.approx(hi, abs=2e-5)
