@@ -130,12 +130,13 @@ def test_ab_1_counts_only_mature_customers_by_hand():
         as_of = exercises._compare("2024-06-30").as_of
     assert as_of.normalize() == pd.Timestamp("2024-06-30")
     loyal = shop.assignments[shop.assignments["arm"] == "loyalty"].set_index("customer_id")["date"]
-    mature = loyal[loyal + pd.Timedelta(days=60) <= as_of]  # horizon 30 + churn window 30
+    mature = loyal[loyal + pd.Timedelta(days=60) <= as_of]  # horizon 30 + window (= churn_after) 30
     tx = shop.transactions
     tx = tx[tx["customer_id"].isin(mature.index) & (tx["date"] <= as_of)]
-    # Retained at day 30: some purchase strictly after assignment + 30 days.
-    after = tx["date"] > tx["customer_id"].map(mature) + pd.Timedelta(days=30)
-    expected = tx.loc[after, "customer_id"].nunique() / len(mature)
+    # Retained at day 30: some purchase in (assignment + 30 days, assignment + 60 days].
+    start = tx["customer_id"].map(mature)
+    inside = (tx["date"] > start + pd.Timedelta(days=30)) & (tx["date"] <= start + pd.Timedelta(days=60))
+    expected = tx.loc[inside, "customer_id"].nunique() / len(mature)  # 513 / 749 (open end: 539 / 749)
     assert _solution("ab-1").right == pytest.approx(expected, abs=1e-12)
 
 
