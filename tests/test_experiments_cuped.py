@@ -127,3 +127,95 @@ def test_cuped_errors():
         cuped(immature, "retained", "pre_orders")
     with pytest.raises(DataError, match="non-numeric values such as 'many'"):
         cuped(data.assign(pre_orders=["many"] + [1.0] * 199), "retained", "pre_orders")
+
+
+# ---------------------------------------------------------------------------------------
+# RMST with pseudo-observations
+# ---------------------------------------------------------------------------------------
+
+from lifelines import KaplanMeierFitter  # noqa: E402
+from lifelines.utils import restricted_mean_survival_time  # noqa: E402
+
+from retention_kit.experiments import cuped_rmst, rmst_pseudo_values  # noqa: E402
+
+
+def test_pseudo_values_equal_brute_force_jackknife_with_lifelines():
+    rng = np.random.default_rng(8)
+    n, tau = 80, 40
+    life = np.floor(rng.exponential(30, n))  # whole days: ties, as in real logs
+    follow = np.floor(rng.uniform(10, 80, n))
+    d, e = np.minimum(life, follow), life <= follow
+
+    def km_rmst(dd, ee):  # lifelines' own KM and RMST, leaving one customer out at a time
+        return restricted_mean_survival_time(KaplanMeierFitter().fit(dd, ee), t=tau)
+
+    full = km_rmst(d, e)
+    brute = np.array([n * full - (n - 1) * km_rmst(np.delete(d, i), np.delete(e, i)) for i in range(n)])
+    assert rmst_pseudo_values(d, e, tau) == pytest.approx(brute, abs=1e-9)
+    assert rmst_pseudo_values(d, e, tau).mean() == pytest.approx(rk_rmst_value(d, e, tau), abs=0.05)
+
+
+def rk_rmst_value(d, e, tau):
+    import retention_kit as rk
+
+    return rk.rmst(d, e, tau).value
+
+
+PROBS = np.array([0.4, 0.3, 0.2, 0.1])
+
+
+def _survival_experiment(rng, n, tau=60):
+    x = rng.choice(4, n, p=PROBS)
+    arm = np.where(rng.random(n) < 0.5, "loyalty", "control")
+    hazard = 0.01 * (1 + 1.5 * x) * np.where(arm == "loyalty", 0.8, 1.0)
+    life = np.floor(rng.exponential(1 / hazard))
+    follow = np.floor(rng.uniform(40, 120, n))  # staggered entry: censoring independent of x
+    return pd.DataFrame({"arm": arm, "duration": np.minimum(life, follow), "churned": life <= follow,
+                         "past_visits": x.astype(float)})
+
+
+def _true_rmst_difference(tau=60):
+    # KM on whole days estimates sum_{k=1..tau} P(T >= k) = sum_k exp(-h k), averaged over x.
+    k = np.arange(1, tau + 1)
+    total = {}
+    for arm, hr in (("control", 1.0), ("loyalty", 0.8)):
+        total[arm] = sum(p * np.exp(-0.01 * (1 + 1.5 * x) * hr * k).sum() for x, p in enumerate(PROBS))
+    return total["loyalty"] - total["control"]
+
+
+def test_cuped_rmst_covers_and_shrinks_by_the_reported_factor():
+    _check_rmst_calibration(sims=200, seed=9)
+
+
+@pytest.mark.slow
+def test_cuped_rmst_calibration_long():
+    _check_rmst_calibration(sims=2000, seed=90)
+
+
+def _check_rmst_calibration(sims, seed):
+    rng = np.random.default_rng(seed)
+    truth = _true_rmst_difference()
+    rows = []
+    for _ in range(sims):
+        s = cuped_rmst(_survival_experiment(rng, 1500), 60, "past_visits").summary
+        rows.append([s.loc["adjusted", "diff"], s.loc["adjusted", "std_error"],
+                     s.loc["unadjusted", "diff"], s.loc["unadjusted", "std_error"]])
+    r = np.array(rows)
+    sims = len(r)
+    covered = np.abs(r[:, 0] - truth) <= 1.959964 * r[:, 1]
+    assert covered.mean() >= 0.95 - 3 * math.sqrt(0.05 * 0.95 / sims)
+    reported = r[:, 1].mean() / r[:, 3].mean()
+    actual = np.std(r[:, 0], ddof=1) / np.std(r[:, 2], ddof=1)
+    assert actual == pytest.approx(reported, rel=4 / math.sqrt(sims))
+    assert reported < 0.95
+
+
+def test_cuped_rmst_without_censoring_is_cuped_on_truncated_lifetimes():
+    rng = np.random.default_rng(10)
+    data = _survival_experiment(rng, 800).assign(churned=True)  # pretend every lifetime was seen
+    data["duration"] = np.floor(rng.exponential(50, len(data)))
+    via_pseudo = cuped_rmst(data, 60, "past_visits").summary
+    direct = cuped(data.assign(kept=np.minimum(data["duration"], 60)), "kept", "past_visits").summary
+    assert via_pseudo[["diff", "std_error"]].to_numpy() == pytest.approx(direct[["diff", "std_error"]].to_numpy())
+    with pytest.raises(DataError, match="beyond the longest observed duration"):
+        cuped_rmst(data.assign(churned=False), 10_000, "past_visits")
