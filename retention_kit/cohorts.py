@@ -579,8 +579,9 @@ def cohort_table(
     freq : {"D", "W", "M", "Q", "Y"} or a name such as "month"
         Cohort and period length. Weeks are ISO weeks, Monday to Sunday.
     customer_col, time_col : str
-        Names of the customer and time columns. Time-zone-aware times are read in their
-        own zone's wall time.
+        Names of the customer and time columns. Time-zone-aware times are converted to
+        UTC, so periods follow the UTC calendar; for local calendar periods convert them to
+        wall time first (``s.dt.tz_localize(None)``).
     periods : {"calendar", "relative"}
         ``"calendar"``: period k is the k-th calendar period after the acquisition period
         (what spreadsheets reconcile to). ``"relative"``: period k is the k-th window of 1, 7,

@@ -107,18 +107,23 @@ def test_relative_periods_differ_from_calendar():
     assert rel.partial.to_numpy().tolist() == [[False, True]]
 
 
-def test_time_zone_aware_timestamps_use_local_wall_time():
-    # 31 Jan 23:30 in New York is 1 Feb 04:30 UTC: the cohort is January, local time.
+def test_time_zone_aware_timestamps_follow_the_utc_calendar():
+    # The kit's date policy (validation.TZ_DETAIL): time-zone-aware times are converted to
+    # UTC and periods follow the UTC calendar. 31 Jan 23:30 in New York is 1 Feb 04:30 UTC:
+    # the cohort is February (it was January when local wall time was kept).
     ev = pd.DataFrame({
         "customer_id": ["p", "p", "q"],
         "date": pd.to_datetime(["2024-01-31 23:30", "2024-02-15 12:00", "2024-03-05 09:00"]
                                ).tz_localize("America/New_York"),
     })
     t = table(ev, "M")
-    assert [str(c) for c in t.sizes.index] == ["2024-01", "2024-03"]
-    # p: Jan [1], Feb [1], Mar [0, partial]; q: Mar [1, partial].
-    np.testing.assert_array_equal(t.counts.to_numpy(), [[1, 1, 0], [1, np.nan, np.nan]])
-    assert t.partial.to_numpy().tolist() == [[False, False, True], [True, False, False]]
+    assert [str(c) for c in t.sizes.index] == ["2024-02", "2024-03"]
+    # p: Feb [1] (both purchases in February UTC), Mar [0, partial]; q: Mar [1, partial].
+    np.testing.assert_array_equal(t.counts.to_numpy(), [[1, 0], [1, np.nan]])
+    assert t.partial.to_numpy().tolist() == [[False, True], [True, False]]
+    # For local calendar periods, convert to wall time first.
+    local = table(ev.assign(date=ev["date"].dt.tz_localize(None)), "M")
+    assert [str(c) for c in local.sizes.index] == ["2024-01", "2024-03"]
 
 
 def test_on_or_after():
