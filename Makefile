@@ -23,6 +23,7 @@ $(STAMP): pyproject.toml
 report: $(STAMP)
 	@mkdir -p reports
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=900 \
+		--ExecutePreprocessor.extra_arguments=--IPKernelApp.log_level=ERROR \
 		--output-dir reports $(NOTEBOOKS)
 	@echo "Reports written to $(CURDIR)/reports/:" && ls -1 reports/*.html
 

@@ -116,10 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
     analysis.add_argument("--as-of", metavar="DATE",
                           help="end of observation, e.g. 2024-12-31; later events are left out "
                                "(default: the last date in the data)")
-    analysis.add_argument("--churn-after", default="30D", metavar="DAYS",
+    analysis.add_argument("--churn-after", metavar="DAYS",
                           help="a customer silent for this long is counted as churned: a number of days "
                                "(30) or a length with its unit (30D, 8W, 12h; months have no fixed "
-                               "length) (default: 30D); the report says whether it suits your data")
+                               "length) (default: chosen from the data, the 95th percentile of the gaps "
+                               "between a customer's purchases; the report says which)")
     analysis.add_argument("--horizon", default="30D", metavar="DAYS",
                           help="experiment only: 'retained' means bought again after this long: a "
                                "number of days (30) or a length with its unit (30D, 4W) (default: 30D)")

@@ -86,7 +86,10 @@ class ReportConfig:
     as_of : str or None
         End of observation; None for the last date in the data.
     churn_after, horizon : str
-        Silence that counts as churn, and the horizon of the experiment's retention.
+        Silence that counts as churn, and the horizon of the experiment's retention. With
+        ``churn_after=None`` :func:`load_data` chooses it from the data: the 95th percentile
+        of the gaps between a customer's purchases, so that ordinary pauses are rarely
+        counted as churn (``churn_gap`` and ``churn_note`` say what was chosen and why).
     """
 
     data_path: str | None = None
@@ -100,7 +103,7 @@ class ReportConfig:
     date_format: str | None = None
     period: str = "M"
     as_of: str | None = None
-    churn_after: str = "30D"
+    churn_after: str | None = None
     horizon: str = "30D"
     cli: bool = field(default=False, repr=False, compare=False)
 
@@ -109,7 +112,10 @@ class ReportConfig:
             if getattr(self, name) == "":
                 setattr(self, name, None)
         self.freq = parse_freq(self.period)
-        self.churn_gap = parse_duration(self.churn_after, name=self._name("churn_after"))
+        # None: load_data chooses the threshold from the gaps between purchases (and says so).
+        self.churn_gap = (None if self.churn_after is None
+                          else parse_duration(self.churn_after, name=self._name("churn_after")))
+        self.churn_note = None
         self.horizon_gap = parse_duration(self.horizon, name=self._name("horizon"))
         if not self.arm_col:
             self.assigned_col = None  # an assignment time means nothing without an arm
@@ -139,8 +145,9 @@ class ReportConfig:
         return {"customer_col": self.customer_col, "time_col": self.time_col}
 
     def parameters(self) -> dict:
-        """The papermill parameters of the report notebook."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "cli"}
+        """The papermill parameters of the report notebook (``cli`` makes its text name the
+        command-line options instead of Python arguments)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 
     def command(self, out: str = "report.html") -> str:
         """The command line that re-runs this report."""
@@ -259,7 +266,7 @@ def _check_columns(found: list[str], config: ReportConfig, where: str) -> None:
             f"{found[:15]}{' ...' if len(found) > 15 else ''}. {fix}{optional}")
 
 
-def _bundled() -> ReportData:
+def _bundled(config: ReportConfig) -> ReportData:
     from .datasets import load_coffee_shop
 
     shop = load_coffee_shop()
@@ -268,7 +275,6 @@ def _bundled() -> ReportData:
     folder = files("retention_kit.data")
     sources = [(f"retention_kit/data/{name}", sha256(folder / name))
                for name in ("coffee_shop_transactions.csv.gz", "coffee_shop_assignments.csv.gz")]
-    config = ReportConfig()
     return ReportData(events=events, config=config, sources=sources, label=BUNDLED,
                       assignments=_assignments(events, config))
 
@@ -402,10 +408,39 @@ def load_data(config: ReportConfig | None = None) -> ReportData:
     was found and what to do: the file exists and is CSV or Parquet, it can be read, it
     has rows, every mapped column is there, dates in ``nn/nn/yyyy`` form say which number
     is the day. The remaining checks (dates, amounts, as-of) are :func:`check_inputs`'s.
+    With ``churn_after=None`` the churn threshold is then chosen from the data
+    (``config.churn_gap``, ``config.churn_note``).
     """
     config = config or ReportConfig()
-    if config.data_path is None:
-        return _bundled()
+    data = _bundled(config) if config.data_path is None else _read(config)
+    if config.churn_gap is None:
+        _choose_churn_after(data.events, config)
+    return data
+
+
+# The share of gaps between purchases that the chosen threshold leaves below it: a customer
+# pausing as long as 19 pauses in 20 is not yet called churned.
+CHURN_QUANTILE = 0.95
+
+
+def _choose_churn_after(events: pd.DataFrame, config: ReportConfig) -> None:
+    from .survival import purchase_gaps
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RetentionWarning)  # the sections show them
+        gaps = purchase_gaps(events, as_of=config.as_of, **config.cols)
+    if len(gaps.gaps) == 0:
+        config.churn_gap = pd.Timedelta(days=30)
+        config.churn_note = ("no customer bought twice, so the gaps cannot choose it; 30 days is the "
+                             f"usual default, set your own with {config._name('churn_after')}")
+        return
+    days = max(1.0, float(np.ceil(gaps.quantile(CHURN_QUANTILE))))
+    config.churn_gap = pd.Timedelta(days=days)
+    config.churn_note = (f"chosen from the data: {CHURN_QUANTILE:.0%} of the {len(gaps.gaps):,} gaps between "
+                         f"purchases are shorter; set your own with {config._name('churn_after')}")
+
+
+def _read(config: ReportConfig) -> ReportData:
     path = Path(config.data_path).expanduser()
     if not path.exists():
         raise DataError(f"The data file {str(path)!r} does not exist. Check the path (it is relative "
@@ -544,7 +579,8 @@ def header(data: ReportData, *, out: str = "report.html"):
         mapping += f" (format `{cfg.date_format}`)"
     rows.append(("Columns", mapping))
     params = [f"period = {cfg.freq.name}", f"as of = {cfg.as_of or 'last date in the data'}",
-              f"churn after {_days(cfg.churn_gap)} days of silence"]
+              f"churn after {_days(cfg.churn_gap)} days of silence"
+              + (f" ({cfg.churn_note})" if cfg.churn_note else "")]
     if cfg.arm_col:
         params += [f"experiment horizon = {_days(cfg.horizon_gap)} days", f"control arm = `{cfg.control_arm}`"]
     rows.append(("Parameters", "; ".join(params)))
@@ -604,6 +640,28 @@ class _Caveats(list):
         return self.markdown().data
 
 
+# Warnings end with advice for a Python caller ("Pass first_cohort='exclude' ..."); a report
+# reader cannot pass arguments, so the report says what it did instead, or leaves it out.
+_READER_ADVICE = [
+    (re.compile(r"Pass first_cohort='exclude' to drop it, or first_cohort='keep' if the data start "
+                r"with every customer's first activity\."),
+     "The report keeps it: read its row with that in mind."),
+]
+_PYTHON_ADVICE = re.compile(r"\b[a-z_]+=(?:'[^']*'|\"[^\"]*\"|[\w.]+)|\b[a-z_]+\(\)")
+
+
+def for_reader(text: str) -> str:
+    """A warning's text without advice that only a Python caller can follow.
+
+    >>> for_reader("Two arms are small. Pass looks=3 to correct for peeking. Read with care.")
+    'Two arms are small. Read with care.'
+    """
+    for pattern, replacement in _READER_ADVICE:
+        text = pattern.sub(replacement, text)
+    sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z])", text.strip())
+    return " ".join(x for x in sentences if not _PYTHON_ADVICE.search(x))
+
+
 @contextmanager
 def caveats():
     """Collect the kit's warnings (``RetentionWarning``) raised in the block as plain
@@ -619,8 +677,8 @@ def caveats():
         yield found
     for w in caught:
         if issubclass(w.category, RetentionWarning):
-            text = str(w.message)
-            if text not in found:
+            text = for_reader(str(w.message))
+            if text and text not in found:
                 found.append(text)
         else:
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -709,42 +767,89 @@ def cohort_text(cohorts, periods=(1, 3, 6)) -> str:
     return " ".join(text)
 
 
-def survival_text(curves, gaps, churn_gap: pd.Timedelta, logrank=None) -> str:
-    """Median lifetimes (per segment when there are segments), the log-rank verdict and
-    whether the churn threshold suits the gaps between purchases."""
-    med = curves.median_lifetime()
-    unit = curves.time_unit
-    text = []
+# A segment's median is named in the headline only with this many customers: the medians
+# of smaller groups are too uncertain to call one segment the fastest to leave.
+MIN_NAMED_SEGMENT = 50
+
+
+def survival_text(curves, gaps, churn, logrank=None) -> str:
+    """Whether the churn threshold suits the gaps between purchases, a headline lifetime
+    that means something (the one-time buyers when the median is day 0), and segments
+    named only when they are large and the log-rank test separates them.
+
+    ``churn`` is the :class:`ReportConfig` (or the threshold as a ``pd.Timedelta``)."""
+    config = churn if isinstance(churn, ReportConfig) else None
+    churn_gap = config.churn_gap if config else churn
+    flag = config._name("churn_after") if config else "churn_after"
     days = churn_gap / pd.Timedelta(days=1)
-    if len(gaps.gaps):
+    text = []
+    if config is not None and config.churn_note and len(gaps.gaps):
+        text.append(f"A customer counts as churned after {days:g} days without a purchase, "
+                    f"{config.churn_note}.")
+    elif len(gaps.gaps):
         q90 = gaps.quantile(0.9)
         if days < q90:
+            suggest = f"{np.ceil(gaps.quantile(0.95)):,.0f}"
             text.append(f"A customer counts as churned after {days:g} days without a purchase, but 10 % of "
                         f"the gaps between purchases are longer than {q90:,.0f} days: ordinary pauses are "
                         f"counted as churn here, so lifetimes are understated. Consider "
-                        f"a threshold of about {np.ceil(gaps.quantile(0.95)):,.0f} days.")
+                        f"a threshold of about {suggest} days ({flag} {suggest}).")
         else:
             text.append(f"A customer counts as churned after {days:g} days without a purchase; 90 % of the "
                         f"gaps between purchases are shorter than {q90:,.0f} days, so ordinary pauses "
                         "rarely count as churn.")
-    reached = med[med["reached"]]
-    if len(med) == 1:
-        row = med.iloc[0]
-        text.append(f"Half of the customers had made their last purchase by day {row['median']:,.0f}."
-                    if row["reached"] else f"The curve {row['note']}.")
-    else:
-        if len(reached) >= 2:
-            fast, slow = reached.loc[reached["median"].idxmin()], reached.loc[reached["median"].idxmax()]
-            text.append(f"Customers of {fast['group']} leave fastest (median lifetime {fast['median']:,.0f} "
-                        f"{unit}), those of {slow['group']} stay longest ({slow['median']:,.0f} {unit}).")
-        for row in med[~med["reached"]].itertuples():
-            text.append(f"The {row.group} curve {row.note}.")
-        if logrank is not None:
-            p = logrank.p_value
-            verdict = ("a difference this large is unlikely to be chance" if p < 0.05 else
-                       "the curves are not distinguishable from chance variation")
-            text.append(f"Log-rank test: p {'< 0.0001' if p < 1e-4 else f'= {p:.3f}'}, {verdict}.")
+    text += _lifetime_headline(curves)
+    if len(curves.fitters) >= 2:
+        text += _segment_sentences(curves, logrank)
     return " ".join(text)
+
+
+def _lifetime_headline(curves) -> list[str]:
+    med = curves.median_lifetime()
+    if len(med) != 1:
+        return []
+    row, unit = med.iloc[0], curves.time_unit
+    if not row["reached"]:
+        return [f"The curve {row['note']}."]
+    if row["median"] > 0:
+        return [f"Half of the customers had made their last purchase by day {row['median']:,.0f}."]
+    # A median of 0: most customers never bought again, which is the headline.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RetentionWarning)
+        at = curves.survival_at([0, 90, 365]).set_index("horizon")["survival"]
+    parts = [f"{pct(1 - at[0], 0)} of the customers never bought again after their first purchase day "
+             "(one-time buyers), so the median lifetime is 0 " + unit]
+    later = [f"{pct(at[h], 0)} after {h:g} {unit}" for h in (90, 365) if np.isfinite(at[h])]
+    if later:
+        parts.append("the share still buying was " + join_words(later))
+    return ["; ".join(parts) + "."]
+
+
+def _segment_sentences(curves, logrank) -> list[str]:
+    med = curves.median_lifetime()
+    sizes = curves.summary.set_index("group")["customers"]
+    med = med.assign(customers=med["group"].map(sizes))
+    text = []
+    separated = logrank is not None and logrank.p_value < 0.05
+    named = med[med["reached"] & (med["customers"] >= MIN_NAMED_SEGMENT)]
+    if separated and len(named) >= 2:
+        fast, slow = named.loc[named["median"].idxmin()], named.loc[named["median"].idxmax()]
+        unit = curves.time_unit
+        text.append(f"Customers of {fast['group']} leave fastest (median lifetime {fast['median']:,.0f} "
+                    f"{unit}, {fast['customers']:,.0f} customers), those of {slow['group']} stay longest "
+                    f"({slow['median']:,.0f} {unit}, {slow['customers']:,.0f} customers).")
+    small = med.loc[med["customers"] < MIN_NAMED_SEGMENT, "group"].tolist()
+    if small:
+        text.append(f"{join_words(small)} {'has' if len(small) == 1 else 'have'} fewer than "
+                    f"{MIN_NAMED_SEGMENT} customers: too few to rank.")
+    for row in med[~med["reached"]].itertuples():
+        text.append(f"The {row.group} curve {row.note}.")
+    if logrank is not None:
+        p = logrank.p_value
+        verdict = ("a difference this large is unlikely to be chance" if p < 0.05 else
+                   "the curves are not distinguishable from chance variation")
+        text.append(f"Log-rank test: p {'< 0.0001' if p < 1e-4 else f'= {p:.3f}'}, {verdict}.")
+    return text
 
 
 def experiment_intro(config: ReportConfig) -> str:

@@ -10,6 +10,7 @@ import warnings
 from importlib.resources import files
 
 import nbformat
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -58,8 +59,10 @@ def test_bundled_report_numbers_match_the_public_api(bundled):
         warnings.simplefilter("ignore", rk.RetentionWarning)
         crr = rk.crr_table(events, "M", amount_col="amount").table
         # The experiment from the assignment table itself, not from the first events the report uses.
-        ab = rk.compare_retention(shop.assignments, events, horizon="30D", churn_after="30D").summary.loc["loyalty"]
-        life = rk.customer_lifetimes(events, churn_after="30D", keep_cols=["channel"])
+        # No --churn-after: the report chooses the 95th percentile of the gaps between purchases.
+        churn = pd.Timedelta(days=float(np.ceil(rk.purchase_gaps(events).quantile(0.95))))
+        ab = rk.compare_retention(shop.assignments, events, horizon="30D", churn_after=churn).summary.loc["loyalty"]
+        life = rk.customer_lifetimes(events, churn_after=churn, keep_cols=["channel"])
         medians = rk.kaplan_meier(life, by="channel").median_lifetime().set_index("group")["median"]
     last = crr.iloc[-1]
     assert (f"CRR {last.name}: {last['crr']:.1%} (S={last['start']:,.0f}, N={last['new']:,.0f}, "
@@ -70,6 +73,7 @@ def test_bundled_report_numbers_match_the_public_api(bundled):
     assert (f"loyalty vs control at day 30: {ab['rate']:.1%} vs {ab['control_rate']:.1%}, diff "
             f"{ab['diff'] * 100:+.1f} points (CI {ab['ci_lower'] * 100:+.1f} to {ab['ci_upper'] * 100:+.1f})") in text
     assert "loyalty kept more customers." in text
+    assert f"churn after {churn.days} days of silence (chosen from the data: 95% of the" in text
 
 
 def test_bundled_report_is_reproducible_and_self_contained(bundled):

@@ -171,7 +171,7 @@ def test_config_refuses_bad_options_and_rebuilds_its_command():
     assert ReportConfig().command() == "retention-kit report --out report.html"
     assert set(cfg.parameters()) == {"data_path", "customer_col", "time_col", "amount_col", "segment_col",
                                      "arm_col", "assigned_col", "control_arm", "date_format", "period",
-                                     "as_of", "churn_after", "horizon"}
+                                     "as_of", "churn_after", "horizon", "cli"}
 
 
 # -- header and text ----------------------------------------------------------------------
@@ -313,3 +313,61 @@ def test_bundled_experiment_matches_the_assignment_table():
         ours = rk.compare_retention(data.assignments, data.events, horizon="30D", churn_after="30D")
         truth = rk.compare_retention(shop.assignments, shop.transactions, horizon="30D", churn_after="30D")
     pd.testing.assert_frame_equal(ours.summary, truth.summary)
+
+
+# -- thresholds and headlines that mean something -----------------------------------------
+
+def test_churn_threshold_is_chosen_from_the_data_when_not_given(tmp_path):
+    # Gaps: a 10 and 40 days, b 20 days -> 95th percentile (linear) 20 + 0.9 * 20 = 38 days.
+    frame = _log(c=["a", "a", "a", "b", "b"], t=["2024-01-01", "2024-01-11", "2024-02-20", "2024-01-01", "2024-01-21"])
+    base = dict(customer_col="c", time_col="t", amount_col=None, segment_col=None, arm_col=None)
+    cfg = ReportConfig(_csv(tmp_path, frame), cli=True, **base)
+    assert cfg.churn_gap is None
+    data = load_data(cfg)
+    assert cfg.churn_gap == pd.Timedelta(days=38)
+    assert cfg.churn_note == ("chosen from the data: 95% of the 3 gaps between purchases are shorter; "
+                              "set your own with --churn-after")
+    header = report.header(data, out="r.html").data
+    assert "churn after 38 days of silence (chosen from the data" in header
+    assert "--churn-after" not in cfg.command("r.html")  # re-running chooses the same again
+    # Given by the user, it is used as it is and nothing is said about choosing.
+    cfg = ReportConfig(_csv(tmp_path, frame), churn_after="15", **base)
+    load_data(cfg)
+    assert cfg.churn_gap == pd.Timedelta(days=15) and cfg.churn_note is None
+
+
+def test_survival_headline_names_one_time_buyers_when_the_median_is_day_0():
+    # 4 customers: b, c, d buy once (lifetime 0, churned); a buys on day 0 and day 100.
+    log = _log(customer_id=["a", "a", "b", "c", "d"],
+               date=pd.to_datetime(["2024-01-01", "2024-04-10", "2024-01-01", "2024-01-02", "2024-01-03"]))
+    life = rk.customer_lifetimes(log, churn_after="30D", as_of="2024-12-31")
+    text = report.survival_text(rk.kaplan_meier(life), rk.purchase_gaps(log), pd.Timedelta(days=30))
+    # S(0) = 1/4 (only a bought after day 0): 75 % never bought again; S(90) = 1/4.
+    assert "75 % of the customers never bought again after their first purchase day" in text
+    assert "median lifetime is 0 days" in text and "25 % after 90 days" in text
+    assert "by day 0" not in text
+
+
+def test_small_segments_are_not_ranked():
+    rows = []
+    for i in range(60):  # big: 60 customers, lifetimes 10 or 100 days
+        rows += [(f"big{i}", "2024-01-01", "big"), (f"big{i}", "2024-01-11" if i % 2 else "2024-04-10", "big")]
+    for i in range(3):  # tiny: 3 customers
+        rows += [(f"tiny{i}", "2024-01-01", "tiny"), (f"tiny{i}", "2024-01-03", "tiny")]
+    log = pd.DataFrame(rows, columns=["customer_id", "date", "seg"]).assign(date=lambda d: pd.to_datetime(d["date"]))
+    life = rk.customer_lifetimes(log, churn_after="30D", as_of="2024-12-31", keep_cols=["seg"])
+    curves = rk.kaplan_meier(life, by="seg")
+    test = rk.logrank(life, by="seg")
+    text = report.survival_text(curves, rk.purchase_gaps(log), pd.Timedelta(days=30), test)
+    assert "leave fastest" not in text  # one large segment only: nothing to rank
+    assert "tiny has fewer than 50 customers: too few to rank." in text
+
+
+def test_caveats_say_what_the_report_did_not_what_to_pass():
+    with report.caveats() as notes:
+        warnings.warn(rk.LeftCensoringWarning(
+            "The 1997-01 cohort starts in the data's first month. Pass first_cohort='exclude' to drop it, or "
+            "first_cohort='keep' if the data start with every customer's first activity."))
+        warnings.warn(rk.RetentionWarning("Few customers. Use looks=3 for peeking. Read with care."))
+    assert notes == ["The 1997-01 cohort starts in the data's first month. The report keeps it: read its row "
+                     "with that in mind.", "Few customers. Read with care."]
