@@ -669,6 +669,13 @@ class RetentionComparison:
     def _adjusted(self) -> bool:
         return len(self.summary) > 1 and self.correction != "none"
 
+    def _ci_word(self, adjusted: bool) -> str:
+        """How an adjusted interval covers: all arms at once (Holm, Bonferroni) or the
+        false-coverage rate of the selected ones (Benjamini-Hochberg)."""
+        if not adjusted:
+            return ""
+        return " false-coverage-adjusted" if self.correction == "bh" else " simultaneous"
+
     def _verdict_line(self, arm, row) -> str:
         """The primary analysis's verdict for one arm, with its own estimate and interval."""
         conf = f"{1 - self.alpha:.0%}"
@@ -684,18 +691,18 @@ class RetentionComparison:
                 "not available": f"{arm} vs {self.control} could not be tested"}[row["verdict"]]
         if self.primary == "fixed_horizon":
             lo, hi = row["ci_lower" + sfx], row["ci_upper" + sfx]
-            size = (f"{row['diff'] * 100:+.1f} points ({conf}{' simultaneous' if adj else ''} CI "
+            size = (f"{row['diff'] * 100:+.1f} points ({conf}{self._ci_word(adj)} CI "
                     f"{lo * 100:+.1f} to {hi * 100:+.1f})")
         elif self.primary == "rmst":
             lo, hi = row["rmst_ci_lower" + sfx], row["rmst_ci_upper" + sfx]
             size = (f"{row['rmst_diff']:+.1f} days of the first {_days(self.rmst_horizon):g} ({conf}"
-                    f"{' simultaneous' if adj else ''} CI {lo:+.1f} to {hi:+.1f})")
+                    f"{self._ci_word(adj)} CI {lo:+.1f} to {hi:+.1f})")
         else:
             lo, hi = row["hr_ci_lower" + sfx], row["hr_ci_upper" + sfx]
             size = (f"time-averaged hazard ratio {row['hazard_ratio']:.2f} ({conf}"
-                    f"{' simultaneous' if adj else ''} CI {lo:.2f} to {hi:.2f})")
+                    f"{self._ci_word(adj)} CI {lo:.2f} to {hi:.2f})")
             lo, hi = np.log(lo), np.log(hi)  # excludes 1 <=> excludes 0 on the log scale
-        text = f"Verdict for {arm} (primary analysis: {what}{how}): {word}; {size}, p {_p_is(p)}."
+        text = f"Verdict for {arm} (primary analysis: {what}{how}): {word}; {size}, {'adjusted ' if adj else ''}p {_p_is(p)}."
         if np.isfinite(p) and np.isfinite(lo) and np.isfinite(hi):
             excludes = lo > 0 or hi < 0
             if excludes != (p < self.alpha):
@@ -724,7 +731,7 @@ class RetentionComparison:
         for arm, row in s.iterrows():
             extra = ""
             if adj:
-                extra = (f", {name}-adjusted {_fmt_p(row['p_value_adjusted'])} ({conf} simultaneous CI "
+                extra = (f", {name}-adjusted {_fmt_p(row['p_value_adjusted'])} ({conf}{self._ci_word(adj)} CI "
                          f"{row['ci_lower_adjusted'] * 100:+.1f} to {row['ci_upper_adjusted'] * 100:+.1f})")
             lines.append(
                 f"{arm}: {int(row['retained']):,} of {int(row['n']):,} ({row['rate']:.1%}), a difference of "
@@ -751,7 +758,7 @@ class RetentionComparison:
         if len(s) > 1:
             lines.append(f"{len(s)} treatment arms were compared with control: every family of p-values is "
                          f"{name}-adjusted for the several comparisons"
-                         + (", and the simultaneous intervals match it." if adj else "."))
+                         + (f", and the{self._ci_word(adj)} intervals match it." if adj else "."))
         if self.has_curves:
             lines.append("The analyses other than the primary one test the same hypothesis another way: they "
                          "support the verdict, they do not replace it.")

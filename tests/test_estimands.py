@@ -171,6 +171,11 @@ def test_every_family_is_adjusted_across_arms(three_arms):
         assert (s.loc[arm, "hr_ci_lower_adjusted"], s.loc[arm, "hr_ci_upper_adjusted"]) == pytest.approx(
             (cox["ci_lower"], cox["ci_upper"]), rel=1e-6)
     assert "every family of p-values is Holm-adjusted" in res.explain()
+    assert "Holm-adjusted across 2 arms" in res.explain().split("\n")[0] and "simultaneous CI" in res.explain()
+    # Benjamini-Hochberg: false-coverage-rate intervals at R alpha / m (a: p = 0.017, adjusted
+    # 0.034 < 0.05; b: 0.627: R = 1 of m = 2, level 0.025, the same as Bonferroni here).
+    bh = rk.compare_retention_counts({"control": (1000, 300), "a": (1000, 350), "b": (1000, 310)}, correction="bh")
+    assert "false-coverage-adjusted CI +0.3 to +9.7), adjusted p = 0.034" in bh.explain()
 
 
 def test_adjusted_intervals_cover_all_arms_at_once():
