@@ -95,12 +95,13 @@ class HazardRatioPlan(ResultMixin):
 
     @property
     def summary(self) -> pd.DataFrame:
+        missing = lambda v: float("nan") if v is None else v  # noqa: E731  (no churn given: no customers)
         return pd.DataFrame({
             "hazard_ratio": [self.hazard_ratio], "events": [self.events], "events_exact": [self.events_exact],
-            "churn_control": [self.churn_control], "churn_treatment": [self.churn_treatment],
-            "customers": [self.customers], "n_control": [self.n_control], "n_treatment": [self.n_treatment],
-            "alpha": [self.alpha], "sides": [self.sides], "power": [self.power],
-            "allocation": [self.allocation]})
+            "churn_control": [missing(self.churn_control)], "churn_treatment": [missing(self.churn_treatment)],
+            "customers": [missing(self.customers)], "n_control": [missing(self.n_control)],
+            "n_treatment": [missing(self.n_treatment)], "alpha": [self.alpha], "sides": [self.sides],
+            "power": [self.power], "allocation": [self.allocation]})
 
     @property
     def title(self) -> str:
