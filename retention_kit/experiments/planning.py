@@ -105,6 +105,9 @@ class CalendarPlan(ResultMixin):
                 f"{self.readable_week:.1f}, not at the end of enrolment (week {self.enrolment_weeks:.1f}).")
         else:
             lines.append(f"The {self.target:,.0f} churn events needed are expected by week {self.readable_week:.1f}.")
+            if self.readable_week < self.enrolment_weeks:
+                lines.append("That is before enrolment ends: the customers enrolled after it add nothing to this "
+                             "test (their churn comes too late), so enrolment can stop earlier.")
         what = "mature customers" if self.endpoint == "rate" else "events"
         for k, row in self.table.iterrows():
             lines.append(f"Look {k} in week {row['week']:.1f}: {row['enrolled']:,.0f} enrolled, "
