@@ -321,3 +321,61 @@ def test_mixture_multiplier_reproduces_growthbook_gbstats():
         half = _mixture_multiplier(n, 0.05, _mixture_rho(0.05, tuning)) * sd
         assert mean - half == pytest.approx(lo, abs=2e-5)
         assert mean + half == pytest.approx(hi, abs=2e-5)
+
+
+# ---------------------------------------------------------------------------------------
+# Non-binding futility (beta spending)
+# ---------------------------------------------------------------------------------------
+
+def test_futility_with_user_beta_spending_matches_rpact():
+    # rpact test-f_design_group_sequential.R, x6a: kMax 3, alpha 0.13, "asP", "bsUser" c(0.01, 0.05, 0.3),
+    # informationRates c(0.35, 0.7, 1), non-binding: futilityBounds -1.2557044, -0.16828659;
+    # power 0.31774348, 0.5598179, 0.7.
+    design = spending_boundaries([0.35, 0.7, 1.0], alpha=0.13, spending="pocock", sides=1)
+    fut = design.with_futility(power=0.7, beta_spending=[0.01, 0.05, 0.3])
+    assert fut.futility[:2] == pytest.approx([-1.2557044, -0.16828659], abs=2e-7)
+    assert fut.cumulative_power == pytest.approx([0.31774348, 0.5598179, 0.7], abs=2e-7)
+
+
+def test_futility_with_pocock_beta_spending_matches_rpact():
+    # rpact test-f_design_group_sequential.R, dl1: kMax 3, alpha 0.05, beta 0.1, "asP", "bsP",
+    # informationRates c(0.4, 0.65, 1), non-binding: criticalValues 1.9405431, 2.0327662, 1.9734104;
+    # futilityBounds 0.5448398, 1.0899149; betaSpent 0.052313716, 0.074994481, 0.1; power 0.58983431, 0.79279807, 0.9.
+    design = spending_boundaries([0.4, 0.65, 1.0], alpha=0.05, spending="pocock", sides=1)
+    assert design.boundaries == pytest.approx([1.9405431, 2.0327662, 1.9734104], abs=2e-7)
+    fut = design.with_futility(power=0.9, beta_spending="pocock")
+    assert fut.futility[:2] == pytest.approx([0.5448398, 1.0899149], abs=2e-7)
+    assert fut.cumulative_beta == pytest.approx([0.052313716, 0.074994481, 0.1], abs=2e-8)
+    assert fut.cumulative_power == pytest.approx([0.58983431, 0.79279807, 0.9], abs=2e-7)
+    assert "non-binding" in fut.explain() and fut.summary.shape == (3, 6)
+    assert fut.plot_boundaries().get_title().endswith("power 90%")
+
+
+def test_futility_power_by_simulation_and_non_binding_alpha():
+    t = np.array([0.4, 0.65, 1.0])
+    fut = spending_boundaries(t, alpha=0.05, spending="pocock", sides=1).with_futility(0.9, "pocock")
+    rng = np.random.default_rng(44)
+    sims = 20_000
+    steps = np.diff(np.concatenate([[0.0], t]))
+    for drift, expected in ((fut.drift, 0.9), (0.0, None)):
+        score = np.cumsum(rng.standard_normal((sims, 3)) * np.sqrt(steps) + drift * steps, axis=1)
+        z = score / np.sqrt(t)
+        efficacy = z >= fut.design.boundaries
+        futile = z <= fut.futility
+        first_eff = np.where(efficacy.any(axis=1), efficacy.argmax(axis=1), 99)
+        first_fut = np.where(futile.any(axis=1), futile.argmax(axis=1), 99)
+        honoured = np.mean(first_eff < first_fut)  # stopping at the first boundary reached
+        ignored = np.mean(efficacy.any(axis=1))  # futility ignored: efficacy whenever crossed
+        if expected is not None:
+            assert abs(honoured - expected) < 4 * math.sqrt(0.9 * 0.1 / sims)
+        else:
+            # Non-binding: even ignoring every futility stop, the false-positive rate stays at alpha.
+            assert abs(ignored - 0.05) < 4 * math.sqrt(0.05 * 0.95 / sims)
+
+
+def test_futility_errors():
+    with pytest.raises(ParameterError, match="one-sided designs"):
+        spending_boundaries(looks=3).with_futility()
+    design = spending_boundaries(looks=3, sides=1)
+    with pytest.raises(ParameterError, match="ending at 1 - power = 0.2"):
+        design.with_futility(0.8, beta_spending=[0.05, 0.1, 0.3])

@@ -47,6 +47,7 @@ from ._common import ResultMixin, check_positive, check_probability, check_sides
 
 __all__ = [
     "SequentialDesign",
+    "FutilityDesign",
     "SequentialTest",
     "ConfidenceSequence",
     "spending_boundaries",
@@ -362,6 +363,28 @@ class SequentialDesign(ResultMixin):
         drift = optimize.brentq(lambda d: self.power(d) - power, fixed * 0.9, fixed * 2.0, xtol=1e-9)
         return float((drift / fixed) ** 2)
 
+    def with_futility(self, power: float = 0.8, beta_spending="obrien-fleming") -> "FutilityDesign":
+        """Add non-binding futility boundaries from a beta-spending function (one-sided designs).
+
+        The probability of stopping for futility when the effect is the one planned for is
+        spent like alpha (``"obrien-fleming"``, ``"pocock"`` or cumulative values per look);
+        the last futility bound equals the last efficacy bound, which fixes the maximum
+        information (the drift). Non-binding: the efficacy boundaries ignore the futility
+        ones, so ignoring a futility stop never inflates the false-positive rate (rpact
+        ``typeBetaSpending``, gsDesign ``test.type = 4``).
+
+        Examples
+        --------
+        rpact's test of ``getDesignGroupSequential(kMax = 3, alpha = 0.13, typeOfDesign = "asP",
+        typeBetaSpending = "bsUser", userBetaSpending = c(0.01, 0.05, 0.3), informationRates =
+        c(0.35, 0.7, 1), bindingFutility = FALSE)`` lists futility bounds -1.2557044, -0.16828659.
+
+        >>> design = spending_boundaries([0.35, 0.7, 1.0], alpha=0.13, spending="pocock", sides=1)
+        >>> design.with_futility(power=0.7, beta_spending=[0.01, 0.05, 0.3]).futility[:2].round(5).tolist()
+        [-1.2557, -0.16829]
+        """
+        return _futility_design(self, power, beta_spending)
+
     def plot_boundaries(self, ax=None, **kwargs):
         """The stopping boundaries on the Z scale against the information fraction."""
         from ..plotting import get_axes, label
@@ -380,6 +403,108 @@ class SequentialDesign(ResultMixin):
         ax.set_xlim(0, 1.05)
         ax.legend(loc="best", fontsize=8)
         return label(ax, title=self.title, xlabel="information fraction", ylabel="z statistic")
+
+
+@dataclass(repr=False)
+class FutilityDesign(ResultMixin):
+    """A one-sided group-sequential design with non-binding futility boundaries
+    (see :meth:`SequentialDesign.with_futility`)."""
+
+    design: SequentialDesign
+    futility: np.ndarray
+    power: float
+    drift: float
+    cumulative_beta: np.ndarray
+    cumulative_power: np.ndarray
+
+    @property
+    def inflation_factor(self) -> float:
+        """Maximum information over that of the fixed design with the same alpha and power."""
+        fixed = stats.norm.isf(self.design.alpha) + stats.norm.ppf(self.power)
+        return float((self.drift / fixed) ** 2)
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        d = self.design
+        return pd.DataFrame({
+            "information_fraction": d.information_fractions, "efficacy_z": d.boundaries,
+            "futility_z": self.futility, "cumulative_alpha": d.cumulative_alpha,
+            "cumulative_beta": self.cumulative_beta, "cumulative_power": self.cumulative_power,
+        }, index=pd.RangeIndex(1, d.looks + 1, name="look"))
+
+    @property
+    def title(self) -> str:
+        return f"{self.design.title}, non-binding futility, power {self.power:.0%}"
+
+    def explain(self) -> str:
+        looks = " ".join(
+            f"Look {k} at {row.information_fraction:.0%}: stop for efficacy if z >= {row.efficacy_z:.3f}, "
+            f"for futility if z <= {row.futility_z:.3f}." for k, row in self.summary.iloc[:-1].iterrows())
+        last = self.summary.iloc[-1]
+        return (f"{self.title}. {looks} The last look decides at z = {last['efficacy_z']:.3f}. The maximum "
+                f"information is {self.inflation_factor:.3f} times that of the fixed design. The futility bounds "
+                "are non-binding: continuing past one does not inflate the false-positive rate, because the "
+                "efficacy bounds were computed without them; stopping at one gives up the remaining power.")
+
+    def plot_boundaries(self, ax=None, **kwargs):
+        """Efficacy and futility boundaries against the information fraction."""
+        ax = self.design.plot_boundaries(ax=ax, **kwargs)
+        ax.plot(self.design.information_fractions, self.futility, marker="v", color="firebrick",
+                label="stop below (futility)")
+        ax.legend(loc="best", fontsize=8)
+        ax.set_title(self.title)
+        return ax
+
+
+def _futility_design(design: SequentialDesign, power, beta_spending) -> FutilityDesign:
+    if design.sides != 1:
+        raise ParameterError("Futility boundaries are supported for one-sided designs (sides=1): a futility stop "
+                             "says the treatment is not better, which has no two-sided counterpart.")
+    power = check_probability(power, "power", "0.8")
+    beta = 1.0 - power
+    t = design.information_fractions
+    if isinstance(beta_spending, str):
+        beta_spending = choose(beta_spending, _SPENDING, "beta_spending", _SPENDING_ALIASES)
+        spent = alpha_spent(t, beta, beta_spending, sides=1)
+    else:
+        spent = np.asarray(beta_spending, dtype=float)
+        if spent.shape != t.shape or np.any(np.diff(spent) < 0) or spent[0] < 0 \
+                or not np.isclose(spent[-1], beta):
+            raise ParameterError(f"beta_spending must be {t.size} cumulative probabilities ending at 1 - power = "
+                                 f"{beta:g}; got {list(np.atleast_1d(spent))}.")
+    increments = np.diff(np.concatenate([[0.0], spent]))
+    c = design.boundaries
+    K = t.size
+
+    def run(theta):
+        rec = _Recursion(t, theta)
+        lower = np.empty(K)
+        ups = np.empty(K)
+        final_below = 0.0
+        for k in range(K):
+            r = math.sqrt(t[k])
+            b = c[k] * r
+            if k == K - 1:
+                lower[k] = c[k]
+                ups[k], final_below = rec.cross(b, b)
+                break
+
+            def below(a):
+                return rec.cross(b, a * r)[1] - increments[k]
+
+            if below(c[k]) <= 0:  # cannot spend that much before the efficacy bound: the bounds meet
+                a = c[k]
+            else:
+                a = optimize.brentq(below, -_Z_MAX, c[k], xtol=1e-10, rtol=1e-12)
+            lower[k] = a
+            ups[k] = rec.cross(b, a * r)[0]
+            rec.advance(b, a * r)
+        return lower, ups, final_below
+
+    fixed = stats.norm.isf(design.alpha) + stats.norm.ppf(power)
+    drift = optimize.brentq(lambda th: run(th)[2] - increments[-1], 0.5 * fixed, 3.0 * fixed, xtol=1e-10)
+    lower, ups, _ = run(drift)
+    return FutilityDesign(design, lower, power, float(drift), spent, np.cumsum(ups))
 
 
 def spending_boundaries(information_fractions=None, *, looks: int | None = None, alpha: float = 0.05,
