@@ -1257,7 +1257,7 @@ def _read_assignments(assignments, customer_col, arm_col, time_col) -> pd.DataFr
     return frame
 
 
-def _lifetimes_from_table(lifetimes, assignments, *, customer_col, arm_col, as_of, churn_after):
+def _lifetimes_from_table(lifetimes, assignments, *, customer_col, arm_col, time_col, as_of, churn_after):
     from .validation import require_columns
 
     life_id = customer_col
@@ -1284,6 +1284,12 @@ def _lifetimes_from_table(lifetimes, assignments, *, customer_col, arm_col, as_o
         life[arm_col] = life["customer_id"].map(arms)
     if assignments is not None:
         missing = ~assignments[customer_col].isin(life["customer_id"])
+        info = metadata(lifetimes)
+        if missing.any() and info.get("as_of") is not None and info.get("churn_after") is not None:
+            # Customers who started after the detection limit are left out of lifetimes on
+            # purpose (not yet classifiable); only the others are missing.
+            limit = info["as_of"] - info["churn_after"]
+            missing &= ~(_assignment_times(assignments, customer_col, time_col) > limit).to_numpy()
         if missing.any():
             raise DataError(
                 f"lifetimes has no row for {int(missing.sum()):,} assigned customers (for example "
@@ -1468,7 +1474,7 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
         as_of_ts, quality = info["as_of"], info["data_quality"]
     else:
         life, as_of_ts, quality = _lifetimes_from_table(lifetimes, frame, customer_col=customer_col,
-                                                        arm_col=arm_col, as_of=as_of,
+                                                        arm_col=arm_col, time_col=time_col, as_of=as_of,
                                                         churn_after=churn_td)
     life = life.rename(columns={arm_col: "arm"}) if arm_col != "arm" else life
     _check_control(control, sorted(life["arm"].unique()))
@@ -1493,7 +1499,7 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
     retained[~mature_flags] = pd.NA
     life = life.assign(mature=mature_flags, retained=retained)
     arms = [control] + sorted(a for a in life["arm"].unique() if a != control)
-    assigned = life.groupby("arm").size().reindex(arms, fill_value=0)
+    assigned = _assigned_by_arm(frame, life, arms, as_of_ts, customer_col, arm_col, time_col)
     mature = life[life["mature"]].groupby("arm")
     counts = pd.DataFrame({"n": mature.size(), "retained": mature["retained"].sum().astype(np.int64)})
     counts = counts.reindex(arms, fill_value=0)
@@ -1515,7 +1521,7 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
               f"assigned less than {horizon_days:g} + {_days(window_td or churn_td):g} days before "
               f"{as_of_ts:%Y-%m-%d}: their "
               f"retention {_horizon_words(horizon_td)} is not known yet, so they are left out of the fixed-horizon "
-              f"test (the curves use them, censored).{wrong}", notes)
+              f"test (the curves use those who started before the detection limit, censored).{wrong}", notes)
     srm = sample_ratio_check(assigned, planned_split)
     _warn_srm(srm, notes)
     _warn_peeking(counts, planned_n, looks, alpha, notes)
@@ -1532,6 +1538,27 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
         ci_method=ci_method, correction=correction, prior=prior, srm=srm, horizon=horizon_td,
         churn_after=churn_td, as_of=as_of_ts, rmst_horizon=rmst_td, curves=curves, lifetimes=life,
         data_quality=quality, immature=immature, notes=notes, primary=primary, window=window_td)
+
+
+def _assignment_times(frame, customer_col, time_col) -> pd.Series:
+    """Assignment times as naive datetimes (UTC for zone-aware input), by customer."""
+    t = pd.to_datetime(frame[time_col], errors="coerce")
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_convert("UTC").dt.tz_localize(None)
+    return pd.Series(t.to_numpy(), index=frame[customer_col].to_numpy())
+
+
+def _assigned_by_arm(frame, life, arms, as_of, customer_col, arm_col, time_col) -> pd.Series:
+    """Customers assigned per arm by the as-of date: from the assignments when given, so the
+    sample-ratio check and the immature counts include the customers who started too late
+    to be classified (``customer_lifetimes`` leaves them out of the lifetimes)."""
+    if frame is None:
+        return life.groupby("arm").size().reindex(arms, fill_value=0)
+    starts = _assignment_times(frame, customer_col, time_col)
+    observed_until = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)  # the as-of day counts
+    known = frame[customer_col].isin(life["customer_id"]).to_numpy()
+    in_time = known | (starts < observed_until).to_numpy()
+    return frame.loc[in_time].groupby(arm_col).size().reindex(arms, fill_value=0).rename_axis("arm")
 
 
 def _seen_in_window(events, life, horizon, window, as_of, customer_col, time_col) -> np.ndarray:

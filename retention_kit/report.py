@@ -866,21 +866,30 @@ def experiment_intro(config: ReportConfig) -> str:
 
 
 def experiment_text(result) -> str:
-    """The verdict of each arm against control, in one or two sentences each."""
+    """The verdict of each arm against control, in one or two sentences each: the verdict
+    is the comparison's own (its declared primary test, adjusted across arms), so the report
+    and ``explain()`` never disagree."""
     text = []
     conf = f"{1 - result.alpha:.0%}"
     h = result.horizon / pd.Timedelta(days=1)
+    w = result.window / pd.Timedelta(days=1)
+    sfx = "_adjusted" if len(result.summary) > 1 else ""
     for arm, row in result.summary.iterrows():
-        ci = f"{row['ci_lower'] * 100:+.1f} to {row['ci_upper'] * 100:+.1f} points"
+        ci = f"{row['ci_lower' + sfx] * 100:+.1f} to {row['ci_upper' + sfx] * 100:+.1f} points"
         head = (f"{row['rate']:.1%} of {arm} vs {row['control_rate']:.1%} of {result.control} customers bought "
-                f"again after day {h:g}: {row['diff'] * 100:+.1f} points ({conf} CI {ci})")
-        if row["ci_lower"] > 0:
+                f"again between day {h:g} and day {h + w:g}: {row['diff'] * 100:+.1f} points ({conf} CI {ci})")
+        verdict = row["verdict"]
+        if verdict == "better":
             text.append(f"**{arm} kept more customers.** {head}.")
-        elif row["ci_upper"] < 0:
+        elif verdict == "worse":
             text.append(f"**{arm} kept fewer customers.** {head}.")
-        else:
+        elif verdict == "no clear difference":
             text.append(f"**No clear difference between {arm} and {result.control}.** {head}; "
-                        "the interval includes zero, so the data are consistent with no effect.")
+                        "the data are consistent with no effect.")
+        else:
+            text.append(f"**{arm} could not be compared with {result.control}.** {head}.")
+        if result.primary != "fixed_horizon":
+            text[-1] += f" The verdict follows the declared primary analysis ({result.primary.replace('_', ' ')})."
     if result.srm.mismatch:
         text.append("**Warning:** the arms' sizes do not match the planned split (sample ratio mismatch): "
                     "the assignment may be broken, so do not trust the comparison before checking it.")

@@ -621,3 +621,23 @@ def test_hazard_ratio_over_time_by_hand():
         (0.5, 0.5 * np.exp(-1.959964 * se), 0.5 * np.exp(1.959964 * se)), rel=1e-6)
     with pytest.raises(rk.ParameterError, match="intervals=0 must be a whole number"):
         res.hazard_ratio_over_time(intervals=0)
+
+
+def test_assigned_counts_include_customers_too_new_to_classify():
+    # customer_lifetimes leaves out customers who started after as_of - churn_after; the
+    # sample-ratio check and the immature counts must still see everyone assigned by as_of.
+    shop = rk.load_coffee_shop()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rk.RetentionWarning)
+        res = rk.compare_retention(shop.assignments, shop.transactions, as_of="2024-06-30")
+        life = rk.customer_lifetimes(shop.transactions, churn_after="30D", as_of="2024-06-30",
+                                     start_times=shop.assignments, keep_cols=["arm"])
+        from_table = rk.compare_retention(shop.assignments, lifetimes=life, as_of="2024-06-30")
+    by_as_of = shop.assignments[shop.assignments["date"] < "2024-07-01"].groupby("arm").size()
+    assert dict(res.srm.observed) == by_as_of.to_dict() == {"control": 1152, "loyalty": 1109}
+    assert rk.metadata(life)["not_yet_classifiable"] > 0  # the case this guards
+    assert len(life) < by_as_of.sum()
+    # Immature = assigned by as_of minus mature, per arm (late starters included).
+    mature = res.lifetimes[res.lifetimes["mature"]].groupby("arm").size()
+    assert res.immature.to_dict() == (by_as_of - mature).to_dict()
+    assert dict(from_table.srm.observed) == by_as_of.to_dict()

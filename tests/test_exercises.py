@@ -27,7 +27,8 @@ def _solution(exercise_id):
 def test_every_main_notebook_has_two_or_three_exercises_each_with_anticipated_mistakes():
     per_notebook = list_exercises().groupby("notebook").size()
     assert list(per_notebook.index) == ["01_customer_retention_rate", "02_cohort_analysis",
-                                        "03_survival_churn", "04_ab_test_retention"]
+                                        "03_survival_churn", "04_ab_test_retention",
+                                        "06_customer_lifetime_value"]
     assert per_notebook.between(2, 3).all()
     assert all(len(e.mistakes) >= 2 for e in EXERCISES)
 
