@@ -122,20 +122,20 @@ TEXT_DETAIL = "text parsed as dates"
 
 def numeric_dates_message(col: str, example: str = "", engine: bool = False) -> str:
     """Numbers in the time column: never read as dates by guessing a unit or a layout."""
-    shown = f"; example: {example}" if example else ""
+    shown = f" Example: {example}." if example else ""
     fix = ("convert them to timestamps in the engine first (e.g. DuckDB strptime(...) or "
            "to_timestamp(...), Polars pl.from_epoch(...), Spark timestamp_seconds(...))." if engine else
            f"convert with pd.to_datetime(df[{col!r}].astype(str), format='%Y%m%d'); if they are Unix "
            f"seconds, with pd.to_datetime(df[{col!r}], unit='s').")
-    return (f"Column {col!r} holds numbers, not dates{shown}. They are not guessed (days, seconds or "
-            f"YYYYMMDD?): if they are YYYYMMDD, {fix}")
+    return (f"Column {col!r} holds numbers, not dates. They are not guessed (days, seconds or "
+            f"YYYYMMDD?): if they are YYYYMMDD, {fix}{shown}")
 
 
 def missing_dates_message(col: str, n: int, n_rows: int, first: str = "", engine: bool = False) -> str:
-    where = f" (first at index {first})" if first else ""
+    where = f" The first is at index {first}." if first else ""
     fix = (f"Filter them out (WHERE {col} IS NOT NULL) or fill them" if engine else
            f"Drop those rows (df = df.dropna(subset=[{col!r}])) or fill them")
-    return f"Column {col!r} has {n:,} missing dates out of {n_rows:,} rows{where}. {fix} before the analysis."
+    return f"Column {col!r} has {n:,} missing dates out of {n_rows:,} rows.{where} {fix} before the analysis."
 
 
 def bad_dates_message(col: str, n_bad: int, n_rows: int, examples: list, engine: bool = False) -> str:

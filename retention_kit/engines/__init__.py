@@ -218,6 +218,8 @@ def _footer_stats(source, customer_col, time_col, amount_col, cutoff, whole_day)
     """The validation counts from file metadata when the source has them (Parquet footers)
     and the as-of cut drops no row; None otherwise."""
     stats = source.footer_stats(customer_col, time_col, amount_col)
+    if stats is not None and not (_sql.MIN_US <= _int(stats["first_us"]) and _int(stats["last_us"]) <= _sql.MAX_US):
+        return None  # times beyond pandas' range: counted (and refused) in a pass
     if stats is None or cutoff is None:
         return stats
     last = stats["last_us"]
@@ -294,13 +296,14 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
         raise DataError(_v.bad_dates_message(time_col, _int(stats["bad_dates"]), n_rows,
                                              [] if example is None or pd.isna(example) else [example],
                                              engine=True))
-    for end in ("first_us", "last_us"):  # beyond what nanosecond timestamps hold (1677-2262)
-        us = stats[end]
-        if pd.notna(us) and not _v.TIME_MIN.value // 1000 <= int(us) <= _v.TIME_MAX.value // 1000:
-            raise DataError(_v.out_of_range_message(time_col, None, _from_us(int(us))))
-    if time_kind == "string" and not getattr(source, "typed_times", False):
+    if _int(stats.get("out_of_range")):  # beyond what nanosecond timestamps hold (1677-2262)
+        first = _int(stats["first_us"])
+        when = first if first < _sql.MIN_US else _int(stats["last_us"])
+        raise DataError(_v.out_of_range_message(time_col, _int(stats["out_of_range"]), _from_us(when)))
+    typed = getattr(source, "typed_times", False)  # a CSV column the sniffer took for times
+    if time_kind == "string" and not typed:
         report.add(time_col, n_rows, "converted", _v.TEXT_DETAIL)
-    elif time_kind == "timestamptz":
+    elif time_kind == "timestamptz" or typed == "timestamptz":
         report.add(time_col, n_rows, "converted", _v.TZ_DETAIL)
     if amount_col is not None:
         if _int(stats["null_amounts"]):

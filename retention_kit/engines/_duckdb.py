@@ -130,8 +130,8 @@ class DuckDBSource(Source):
                                                                                           "TIMESTAMP WITH TIME ZONE"):
             # The sniffer also guesses date layouts ("01/05/2024" read month-first): read the
             # times as text and parse them as the kit does everywhere (ISO 8601 only).
+            self.typed_times = "timestamptz" if "ZONE" in self._types[time_col] else "timestamp"
             as_text[time_col] = "VARCHAR"
-            self.typed_times = True  # a CSV is text anyway: no "text parsed" finding, as before
         if as_text:
             self.relation = self.con.read_csv(self.paths, dtype=as_text)
             self._types.update(as_text)
@@ -139,14 +139,19 @@ class DuckDBSource(Source):
     def id_expr(self, col: str) -> str:
         """The customer id as the engine should read it (the sniffed integer type for CSV)."""
         c = self.dialect.q(col)
-        return f"TRY_CAST({c} AS {self.id_type})" if self.id_type and col == self.id_col else c
+        if self.id_type and col == self.id_col:
+            c = f"TRY_CAST({c} AS {self.id_type})"
+        if (self.id_type if self.id_type and col == self.id_col else self._types.get(col)) in ("HUGEINT", "UHUGEINT"):
+            # 128-bit integers come back to pandas as floats, which merge ids above 2**53: as text.
+            c = f"CAST({c} AS VARCHAR)"
+        return c
 
     def text_ids(self, col: str) -> tuple[str, str] | None:
         return (self.dialect.q(col), self.id_type) if self.id_type and col == self.id_col else None
 
     def kind(self, col: str) -> str:
         t = self._types[col]
-        if t.startswith("TIMESTAMP WITH TIME ZONE") or t == "TIMESTAMPTZ":
+        if "WITH TIME ZONE" in t or t.startswith("TIMESTAMPTZ"):  # TIMESTAMPTZ_NS from pandas' Parquet
             return "timestamptz"
         if t.startswith("TIMESTAMP") or t == "DATETIME":
             return "timestamp"
@@ -169,7 +174,9 @@ class DuckDBSource(Source):
             # instant, read in UTC (a plain cast would keep the wall time and drop the offset).
             iso = f"regexp_matches({c}, '{_ISO}')"
             aware = f"regexp_matches({c}, '{_OFFSET}')"
-            return (f"CASE WHEN NOT {iso} THEN NULL WHEN {aware} THEN timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ)) "
+            basic = f"regexp_matches({c}, '^\\s*\\d{{8}}\\s*$')"  # ISO basic, 20240105, as pandas reads it
+            return (f"CASE WHEN {basic} THEN CAST(TRY_STRPTIME(trim({c}), '%Y%m%d') AS TIMESTAMP) "
+                    f"WHEN NOT {iso} THEN NULL WHEN {aware} THEN timezone('UTC', TRY_CAST({c} AS TIMESTAMPTZ)) "
                     f"ELSE TRY_CAST({c} AS TIMESTAMP) END")
         return f"CAST({c} AS TIMESTAMP)"
 

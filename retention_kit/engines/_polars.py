@@ -23,6 +23,7 @@ def iso_datetimes(c):
     import polars as pl
 
     c = (c.str.strip_chars()
+         .str.replace(r"^(\d{4})(\d{2})(\d{2})$", "${1}-${2}-${3}")  # ISO basic, 20240105
          .str.replace(r"^(\d{4})-(\d)([-])", "${1}-0${2}${3}")
          .str.replace(r"^(\d{4}-\d{2})-(\d)(\D|$)", "${1}-0${2}${3}")
          .str.replace(r"^(\d{4}-\d{2}-\d{2})T", "${1} ")

@@ -59,6 +59,8 @@ SPARK = Dialect("spark", "`", "unix_micros({x})", "CAST(unix_date(CAST({x} AS DA
                 "timestamp_micros({x})", ("shiftleft({x}, {n})", "shiftright({x}, {n})"), sorts_results=False)
 
 _DOUBLE_MAX = 1.7976931348623157e308  # the largest finite double
+# The times pandas can hold (datetime64[ns]: 1677-09-21 to 2262-04-11), in microseconds.
+MIN_US, MAX_US = -9223372036854775 + 1, 9223372036854775 - 1
 
 # Activity bitmasks hold one bit per period in a signed BIGINT.
 MAX_MASK_PERIODS = 63
@@ -86,7 +88,8 @@ def stats_query(d: Dialect, base: str, raw_time: str, *, amount: bool, cutoff_us
         f"{count_if('cust IS NULL')} AS null_ids",
         f"{count_if('t_raw IS NULL')} AS null_dates",
         f"{count_if('t_raw IS NOT NULL AND t IS NULL')} AS bad_dates",
-        f"MIN(CASE WHEN t_raw IS NOT NULL AND t IS NULL THEN CAST(t_raw AS VARCHAR) END) AS bad_date_example",
+        "MIN(CASE WHEN t_raw IS NOT NULL AND t IS NULL THEN t_raw END) AS bad_date_example",
+        f"{count_if(f'{us} < {MIN_US} OR {us} > {MAX_US}')} AS out_of_range",
         f"{d.epoch_us('MIN(t)')} AS first_us",
         f"{d.epoch_us('MAX(t)')} AS last_us",
     ]
