@@ -125,8 +125,8 @@ def numeric_dates_message(col: str, example: str = "", engine: bool = False) -> 
     shown = f" Example: {example}." if example else ""
     fix = ("convert them to timestamps in the engine first (e.g. DuckDB strptime(...) or "
            "to_timestamp(...), Polars pl.from_epoch(...), Spark timestamp_seconds(...))." if engine else
-           f"convert with pd.to_datetime(df[{col!r}].astype(str), format='%Y%m%d'); if they are Unix "
-           f"seconds, with pd.to_datetime(df[{col!r}], unit='s').")
+           f"convert with df[{col!r}] = pd.to_datetime(df[{col!r}].astype(str), format='%Y%m%d'); if they "
+           f"are Unix seconds, with df[{col!r}] = pd.to_datetime(df[{col!r}], unit='s').")
     return (f"Column {col!r} holds numbers, not dates. They are not guessed (days, seconds or "
             f"YYYYMMDD?): if they are YYYYMMDD, {fix}{shown}")
 
@@ -384,7 +384,8 @@ def prepare_events(
                 raise DataError(
                     f"Column {amount_col!r}: {int(bad.sum()):,} values are not numbers, for "
                     f"example {_example(amount[bad])}. Strip currency signs and thousands "
-                    f"separators, e.g. df[{amount_col!r}].str.replace('[$,]', '', regex=True)."
+                    f"separators, e.g. df[{amount_col!r}] = df[{amount_col!r}].str.replace('[$,]', '', "
+                    "regex=True).astype(float)."
                 )
             amount = converted
         amount = amount.astype(float)
