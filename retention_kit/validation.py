@@ -1,8 +1,8 @@
 """Validation at the door: column mapping, checks with errors that say what to do, and one
 canonical event log for everything downstream.
 
-The canonical log has the columns ``customer_id``, ``date`` (naive ``datetime64[ns]``, wall
-time in the data's own zone) and, when an amount column is named, ``amount`` (float), plus
+The canonical log has the columns ``customer_id``, ``date`` (naive ``datetime64[ns]``; a
+time-zone-aware input is converted to UTC first, on every engine) and, when an amount column is named, ``amount`` (float), plus
 any extra columns the caller asked to carry (segment, channel, arm). Nothing downstream
 re-checks columns.
 """
@@ -243,6 +243,38 @@ def nonfinite_amounts_message(col: str, n: int, example: str = "", engine: bool 
            f"fix them or drop those rows, e.g. df = df[np.isfinite(df[{col!r}])]")
     return (f"Column {col!r} has {n:,} infinite or NaN values{shown}: a sum of revenue with them is "
             f"meaningless. They usually come from a division by zero upstream: {fix}.")
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """One row-level check of an event log, declared once for every engine: the name of its
+    count, the SQL condition the engines count (on the canonical columns ``cust``, ``t_raw``
+    -- the time as stored --, ``t`` -- the time as read --, ``amount``; ``{us}`` is ``t`` in
+    microseconds), whether it reads the amount, and whether rows it finds are refused or
+    kept. The pandas path counts the same rows with numpy in :func:`prepare_events`; both
+    refuse with the same message function, so every engine says the same words."""
+
+    name: str
+    sql: str
+    amount: bool = False
+    refuse: bool = True
+
+
+# The largest finite double, and the times datetime64[ns] holds, in microseconds.
+_DOUBLE_MAX = 1.7976931348623157e308
+MIN_US, MAX_US = TIME_MIN.value // 1000, TIME_MAX.value // 1000
+
+ROW_CHECKS = (
+    RowCheck("null_ids", "cust IS NULL"),
+    RowCheck("null_dates", "t_raw IS NULL"),
+    RowCheck("bad_dates", "t_raw IS NOT NULL AND t IS NULL"),
+    RowCheck("out_of_range", f"{{us}} < {MIN_US} OR {{us}} > {MAX_US}"),
+    RowCheck("null_amounts", "amount IS NULL", amount=True),
+    # inf and NaN (NaN sorts above every number on DuckDB and Spark and is unordered on Polars)
+    RowCheck("nonfinite_amounts", f"NOT (amount BETWEEN {-_DOUBLE_MAX!r} AND {_DOUBLE_MAX!r})", amount=True),
+    RowCheck("negative_amounts", "amount < 0", amount=True),
+    RowCheck("zero_amounts", "amount = 0", amount=True, refuse=False),
+)
 
 
 def _customer_ids(ids: pd.Series, col: str) -> pd.Series:

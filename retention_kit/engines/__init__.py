@@ -17,9 +17,13 @@ come back to pandas; the analysis modules turn them into the same result objects
 pandas path. Period codes are those of :mod:`retention_kit.periods`, built from year,
 month and day numbers on every engine.
 
-Time zones: time-zone-aware times are read as UTC wall time on DuckDB and Polars and in
-the session time zone on Spark (the pandas path uses the data's own zone); convert them
-first if calendar periods should follow another zone. Engines keep microseconds, pandas
+One date policy on every input (see :mod:`retention_kit.validation`): text dates are read
+only in ISO 8601 (a CSV sniffer's or Polars' guess of a day/month layout is never used),
+numbers are never read as dates, and time-zone-aware times (typed, or text with an offset)
+are converted to UTC and the zone dropped, as on pandas. Spark's TIMESTAMP has no zone of
+its own and is read in the session time zone: set ``spark.sql.session.timeZone`` to UTC
+for the same periods as the other engines. Convert times to local wall time first if
+calendar periods should follow a local calendar. Engines keep microseconds, pandas
 nanoseconds. DuckDB guesses CSV column types from the first rows: customer ids it takes for
 integers are read as text and checked, so that an id such as "00017" further down is
 refused (with the fix) rather than merged with customer 17.
@@ -218,7 +222,7 @@ def _footer_stats(source, customer_col, time_col, amount_col, cutoff, whole_day)
     """The validation counts from file metadata when the source has them (Parquet footers)
     and the as-of cut drops no row; None otherwise."""
     stats = source.footer_stats(customer_col, time_col, amount_col)
-    if stats is not None and not (_sql.MIN_US <= _int(stats["first_us"]) and _int(stats["last_us"]) <= _sql.MAX_US):
+    if stats is not None and not (_v.MIN_US <= _int(stats["first_us"]) and _int(stats["last_us"]) <= _v.MAX_US):
         return None  # times beyond pandas' range: counted (and refused) in a pass
     if stats is None or cutoff is None:
         return stats
@@ -298,7 +302,7 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
                                              engine=True))
     if _int(stats.get("out_of_range")):  # beyond what nanosecond timestamps hold (1677-2262)
         first = _int(stats["first_us"])
-        when = first if first < _sql.MIN_US else _int(stats["last_us"])
+        when = first if first < _v.MIN_US else _int(stats["last_us"])
         raise DataError(_v.out_of_range_message(time_col, _int(stats["out_of_range"]), _from_us(when)))
     typed = getattr(source, "typed_times", False)  # a CSV column the sniffer took for times
     if time_kind == "string" and not typed:

@@ -58,9 +58,6 @@ POLARS = Dialect("polars", '"', "CAST({x} AS BIGINT)", "CAST(CAST({x} AS DATE) A
 SPARK = Dialect("spark", "`", "unix_micros({x})", "CAST(unix_date(CAST({x} AS DATE)) AS BIGINT)",
                 "timestamp_micros({x})", ("shiftleft({x}, {n})", "shiftright({x}, {n})"), sorts_results=False)
 
-_DOUBLE_MAX = 1.7976931348623157e308  # the largest finite double
-# The times pandas can hold (datetime64[ns]: 1677-09-21 to 2262-04-11), in microseconds.
-MIN_US, MAX_US = -9223372036854775 + 1, 9223372036854775 - 1
 
 # Activity bitmasks hold one bit per period in a signed BIGINT.
 MAX_MASK_PERIODS = 63
@@ -82,23 +79,16 @@ def stats_query(d: Dialect, base: str, raw_time: str, *, amount: bool, cutoff_us
     """One pass of validation counts: rows, missing ids/dates, unreadable dates, amounts,
     first/last time, what the as-of date drops and, given ``text_ids`` (the raw id text and
     the integer type it is read as), how many ids are not plain integers, and one of them."""
+    from ..validation import ROW_CHECKS  # each check's SQL count is declared once, there
+
     us = d.epoch_us("t")
-    parts = [
-        "COUNT(*) AS n_rows",
-        f"{count_if('cust IS NULL')} AS null_ids",
-        f"{count_if('t_raw IS NULL')} AS null_dates",
-        f"{count_if('t_raw IS NOT NULL AND t IS NULL')} AS bad_dates",
+    parts = ["COUNT(*) AS n_rows"]
+    parts += [f"{count_if(c.sql.format(us=us))} AS {c.name}" for c in ROW_CHECKS if amount or not c.amount]
+    parts += [
         "MIN(CASE WHEN t_raw IS NOT NULL AND t IS NULL THEN t_raw END) AS bad_date_example",
-        f"{count_if(f'{us} < {MIN_US} OR {us} > {MAX_US}')} AS out_of_range",
         f"{d.epoch_us('MIN(t)')} AS first_us",
         f"{d.epoch_us('MAX(t)')} AS last_us",
     ]
-    if amount:
-        parts += [f"{count_if('amount IS NULL')} AS null_amounts",
-                  f"{count_if('amount < 0')} AS negative_amounts",
-                  f"{count_if('amount = 0')} AS zero_amounts",
-                  # inf and NaN (NaN is above every number on DuckDB and Spark, unordered on Polars)
-                  f"{count_if(f'NOT (amount BETWEEN {-_DOUBLE_MAX!r} AND {_DOUBLE_MAX!r})')} AS nonfinite_amounts"]
     if text_ids is not None:
         parts += [f"{count_if('odd_id')} AS odd_ids", "MIN(CASE WHEN odd_id THEN id_raw END) AS odd_id_example"]
     if cutoff_us is not None:
