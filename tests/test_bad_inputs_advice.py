@@ -386,6 +386,10 @@ ADVICE_CASES = {
     "misspelled column": (rk.cohort_table, BAD.assign(customer_id=["a", "b", "c"], date=["2024-01-05"] * 3)
                           .rename(columns={"date": "Date"}), {}),
     "semicolon": (rk.cohort_table, pd.DataFrame({"customer_id;date": ["a;2024-01-05", "b;2024-01-06"]}), {}),
+    "period dates": (rk.cohort_table, BAD.assign(customer_id=["a", "b", "c"],
+                                                 date=pd.period_range("2024-01-05", periods=3, freq="D")), {}),
+    "missing segment column": (rk.survival_table, BAD.assign(customer_id=["a", "b", "c"], date=["2024-01-05"] * 3),
+                               dict(churn_after=30, by="segment")),
 }
 
 # Statements a message suggests start with "df = ", "df[...] = " or "df.columns = "; they run
@@ -434,7 +438,8 @@ def test_options_a_message_names_exist_on_the_function(case):
         assert phrase not in message, message
 
 
-@pytest.mark.parametrize("case", [c for c in ADVICE_CASES if c not in ("misspelled column", "semicolon")])
+@pytest.mark.parametrize("case", [c for c in ADVICE_CASES
+                                  if c not in ("misspelled column", "semicolon", "missing segment column")])
 def test_code_a_message_suggests_runs_and_fixes_the_problem(case):
     fn, frame, kw, message = advice(case)
     snippets = suggestions(message)
