@@ -83,7 +83,8 @@ def missing_column_message(arg: str, col, available: list[str], what: str) -> st
             hint = " Name a column that the data has."
         else:
             hint = f" Pass {arg}= with the name of the column that holds it."
-    return (f"Column {col!r} ({arg}) not found in {what}; it has {len(available)} columns: "
+    named = "" if arg.startswith("column ") else f" ({arg})"  # a carried column (by=, keep_cols=)
+    return (f"Column {col!r}{named} not found in {what}; it has {len(available)} columns: "
             f"{available[:12]}{' ...' if len(available) > 12 else ''}.{hint}")
 
 

@@ -228,7 +228,7 @@ def test_missing_column_names_it_and_the_fix(data):
         with pytest.raises(rk.DataError, match=r"Column 'dat' \(time_col\) not found.*Did you mean 'date'\? "
                                                r"Pass time_col='date'"):
             rk.cohort_table(inputs[engine], time_col="dat")
-    with pytest.raises(rk.DataError, match=r"Column 'segment' \(column 'segment'\) not found"):
+    with pytest.raises(rk.DataError, match=r"Column 'segment' not found in events \(parquet file"):
         rk.survival_table(inputs["parquet"], churn_after=30, by="segment")
 
 
