@@ -393,7 +393,10 @@ def prepare_events(
     frame = pd.DataFrame({new: events[old] for old, new in cols.items()}, copy=False)
     frame = frame.reset_index(drop=True) if not frame.index.is_unique else frame
 
-    frame[CUSTOMER] = _customer_ids(frame[CUSTOMER], customer_col)
+    raw_ids = frame[CUSTOMER]
+    ids = _customer_ids(raw_ids, customer_col)
+    if ids is not raw_ids:  # only when converted: assigning copies the column (8 MB per 1M int ids)
+        frame[CUSTOMER] = ids
     no_id = frame[CUSTOMER].isna()
     if no_id.any():
         n = int(no_id.sum())
