@@ -19,7 +19,8 @@ import pandas as pd
 from .errors import DataError, ParameterError
 from .results import DataQualityReport
 
-__all__ = ["EventLog", "prepare_events", "check_events", "resolve_as_of", "require_columns", "observed_until"]
+__all__ = ["EventLog", "prepare_events", "check_events", "resolve_as_of", "require_columns", "observed_until",
+           "record_drop", "ROW_CHECKS"]
 
 CUSTOMER, TIME, AMOUNT = "customer_id", "date", "amount"
 
@@ -470,6 +471,25 @@ def prepare_events(
     report.customer_ids = frame[CUSTOMER]
     report.first_time, report.last_time, report.as_of = first, min(last, as_of_ts), as_of_ts
     return EventLog(frame=frame, as_of=as_of_ts, report=report, tz=tz)
+
+
+def record_drop(report: DataQualityReport, check: str, rows: int, detail: str) -> None:
+    """Drop rows after validation and keep the ledger true: the check is listed and the
+    headline's rows used go down by as many rows (what analyses that drop rows later -- events
+    before a customer's start, customers without a start -- should call instead of
+    ``report.add(..., "dropped", ...)``, which lists the rows but leaves the headline at
+    "0 dropped").
+
+    Examples
+    --------
+    >>> report = DataQualityReport(rows_in=5, rows_used=5)
+    >>> record_drop(report, "date", 2, "before the customer's start time")
+    >>> report.rows_dropped, report.checks[0]["action"]
+    (2, 'dropped')
+    """
+    if rows:
+        report.add(check, int(rows), "dropped", detail)
+        report.rows_used = report.rows_used - int(rows)
 
 
 def check_events(events: pd.DataFrame, *, customer_col: str = CUSTOMER, time_col: str = TIME,
