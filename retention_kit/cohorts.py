@@ -546,6 +546,19 @@ def _warn_left_censoring(first_label, n_first: int, freq: Freq, *, stacklevel: i
         LeftCensoringWarning, stacklevel=stacklevel)
 
 
+def _cohort_times(values: pd.Series, col: str) -> pd.Series:
+    """``cohort_col`` read with the event times' date policy (ISO text only, numbers refused,
+    time zones to UTC); an empty cell means no acquisition time (the customer is dropped and
+    counted), so only the filled cells are parsed."""
+    from .validation import _to_datetime
+
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    present = values.notna()
+    if present.any():
+        out[present] = _to_datetime(values[present], col, DataQualityReport())[0]
+    return out
+
+
 def cohort_table(
     events: pd.DataFrame,
     freq: str = "M",
@@ -737,9 +750,7 @@ def cohort_table(
         big = np.iinfo(np.int64).max
         t0 = np.full(n_codes, big, dtype=np.int64)
         if cohort_col is not None:
-            start = pd.to_datetime(frame[cohort_col], errors="coerce")
-            if isinstance(start.dtype, pd.DatetimeTZDtype):
-                start = (start.dt.tz_convert(log.tz) if log.tz else start).dt.tz_localize(None)
+            start = _cohort_times(frame[cohort_col], cohort_col)
             start = start.to_numpy("datetime64[ns]").view(np.int64)
             ok = start != np.iinfo(np.int64).min  # NaT
             np.minimum.at(t0, cust[ok], start[ok])

@@ -290,13 +290,18 @@ def sample_ratio_check(counts, planned_split=None) -> SampleRatioCheck:
 # Planning: sample size, minimum detectable effect, power, peeking
 # ---------------------------------------------------------------------------------------
 
+def _is_number(value) -> bool:
+    """A real number, not a boolean (True would silently be 1)."""
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, (bool, np.bool_))
+
+
 def _check_rates(baseline, mde):
-    if not (isinstance(baseline, (int, float, np.floating)) and 0 < baseline < 1):
+    if not (_is_number(baseline) and 0 < baseline < 1):
         raise ParameterError(
             f"baseline={baseline!r} must be the control arm's retention rate, strictly between 0 and 1 "
             "(e.g. 0.30 for 30 %).")
     if mde is not None:
-        if not isinstance(mde, (int, float, np.floating)) or mde == 0 or not np.isfinite(mde):
+        if not _is_number(mde) or mde == 0 or not np.isfinite(mde):
             raise ParameterError(
                 f"mde={mde!r} must be a non-zero absolute difference in retention rate, e.g. 0.05 "
                 "for 30 % -> 35 %.")
@@ -325,7 +330,7 @@ def _power(n_control, baseline, mde, alpha, ratio):
 
 
 def _check_ratio(ratio):
-    if not (isinstance(ratio, (int, float, np.floating)) and ratio > 0 and np.isfinite(ratio)):
+    if not (_is_number(ratio) and ratio > 0 and np.isfinite(ratio)):
         raise ParameterError(f"ratio={ratio!r} must be a positive number: treatment size / control size.")
     return float(ratio)
 
@@ -939,8 +944,16 @@ def _read_counts(counts) -> pd.DataFrame:
     else:
         raise DataError(f"counts must be a dict {{arm: (n, retained)}} or a DataFrame, got {type(counts).__name__}.")
     for col in ("n", "retained"):
-        values = pd.to_numeric(frame[col], errors="coerce")
-        bad = values.isna() | (values < 0) | (values != np.round(values))
+        raw = frame[col]
+        flags = raw.map(lambda v: isinstance(v, (bool, np.bool_)))
+        if pd.api.types.is_bool_dtype(raw) or flags.any():
+            arm = frame.index[flags][0] if flags.any() else frame.index[0]
+            raise DataError(f"counts: {col} of arm {arm!r} is {raw.loc[arm]!r}, a boolean; {col} must be a "
+                            "count of customers (a whole number >= 0), not a flag.")
+        values = pd.to_numeric(raw, errors="coerce").astype(float)
+        # Beyond 2**63 the int64 cast would wrap to a negative number; no experiment is that big.
+        bad = (values.isna() | ~np.isfinite(values) | (values < 0) | (values != np.round(values))
+               | (values >= 2.0 ** 63))
         if bad.any():
             arm = frame.index[bad][0]
             value = frame.loc[arm, col]
@@ -1135,7 +1148,7 @@ def _warn_peeking(counts: pd.DataFrame, planned_n, looks, alpha, notes) -> None:
         return
     if isinstance(planned_n, SampleSizePlan):
         planned_n = planned_n.n_control
-    if not (isinstance(planned_n, (int, np.integer, float)) and planned_n > 0):
+    if not (_is_number(planned_n) and planned_n > 0 and np.isfinite(planned_n)):
         raise ParameterError(f"planned_n={planned_n!r} must be the planned number of mature customers per "
                              "arm (an int, or the SampleSizePlan from rk.sample_size).")
     smallest = int(counts["n"].min())
@@ -1232,7 +1245,7 @@ def compare_retention_counts(counts, control: str = "control", *, alpha: float =
 # ---------------------------------------------------------------------------------------
 
 def _read_assignments(assignments, customer_col, arm_col, time_col) -> pd.DataFrame:
-    from .validation import require_columns
+    from .validation import _customer_ids, require_columns
 
     require_columns(assignments, {"customer_col": customer_col, "arm_col": arm_col, "time_col": time_col},
                     what="assignments")
@@ -1245,6 +1258,8 @@ def _read_assignments(assignments, customer_col, arm_col, time_col) -> pd.DataFr
             raise DataError(f"Column {col!r} of assignments has {int(missing.sum()):,} missing values "
                             f"(first at index {frame.index[missing][0]!r}): every assigned customer needs a "
                             f"{what}. Drop or fix those rows.")
+    # The same id rules as the event log: "1" and 1 are refused, not two customers.
+    frame = frame.assign(**{customer_col: _customer_ids(frame[customer_col], customer_col)})
     dup = frame[customer_col].duplicated(keep=False)
     if dup.any():
         example = frame.loc[dup, customer_col].iloc[0]
