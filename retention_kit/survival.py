@@ -51,7 +51,7 @@ from .periods import parse_duration, parse_freq, period_codes
 from .plotting import get_axes, label, percent_axis
 from .results import DataQualityReport, metadata, render_html, set_metadata
 from .engines import is_pandas, open_events, starts_table
-from .validation import CUSTOMER, TIME, _example, prepare_events, require_columns
+from .validation import CUSTOMER, TIME, _example, prepare_events, record_drop, require_columns
 
 __all__ = [
     "customer_lifetimes", "subscription_lifetimes", "aggregate_lifetimes", "survival_table", "purchase_gaps",
@@ -116,8 +116,10 @@ def _start_series(start_times, customer_col: str, time_col: str, report: DataQua
                         what="start_times")
         extra = start_times.drop(columns=[time_col]).rename(columns={customer_col: CUSTOMER})
         series = pd.Series(start_times[time_col].to_numpy(), index=start_times[customer_col].to_numpy())
+        name = time_col  # messages name the caller's column (the assignments' time column)
     elif isinstance(start_times, pd.Series):
         series, extra = start_times.copy(), None
+        name = "start_times"
     else:
         raise DataError(
             f"start_times must be a Series indexed by customer id or a DataFrame with columns "
@@ -132,7 +134,7 @@ def _start_series(start_times, customer_col: str, time_col: str, report: DataQua
         )
     from .validation import _to_datetime  # the one date parser of the kit
 
-    values, _ = _to_datetime(pd.Series(series.to_numpy()), "start_times", report)
+    values, _ = _to_datetime(pd.Series(series.to_numpy()), name, report)
     out = pd.Series(values.to_numpy(), index=pd.Index(series.index, name=CUSTOMER))
     if extra is not None:
         extra = extra.set_index(CUSTOMER)
@@ -309,11 +311,11 @@ def customer_lifetimes(
                 f"{len(unknown):,} customers of the events have no start in start_times (for "
                 f"example {_example(unknown)}) and were left out ({int((~known).sum()):,} events).",
                 DataQualityWarning, stacklevel=2)
-            report.add(customer_col, int((~known).sum()), "dropped", "customer has no start time")
+            record_drop(report, customer_col, int((~known).sum()), "customer has no start time")
         used = frame[known]
         before = used[TIME].to_numpy() < starts.reindex(used[CUSTOMER]).to_numpy()
         if before.any():
-            report.add(time_col, int(before.sum()), "dropped", "before the customer's start time")
+            record_drop(report, time_col, int(before.sum()), "before the customer's start time")
         used = used[~before]
         starts = starts.sort_index()
 
@@ -354,9 +356,9 @@ def _engine_activity(events, *, customer_col, time_col, event_keep, as_of, start
                 f"{int(checks['unknown_customers']):,} customers of the events have no start in start_times "
                 f"(for example {_example([checks['unknown_example']])}) and were left out "
                 f"({int(checks['unknown_rows']):,} events).", DataQualityWarning, stacklevel=4)
-            report.add(customer_col, int(checks["unknown_rows"]), "dropped", "customer has no start time")
+            record_drop(report, customer_col, int(checks["unknown_rows"]), "customer has no start time")
         if checks["before_rows"]:
-            report.add(time_col, int(checks["before_rows"]), "dropped", "before the customer's start time")
+            record_drop(report, time_col, int(checks["before_rows"]), "before the customer's start time")
     act = log.activity(table)
     act.index = pd.Index(act["cust"].to_numpy(), name=CUSTOMER)
     as_time = lambda us: pd.Series(pd.to_datetime(us.to_numpy(np.int64), unit="us"), index=us.index)  # noqa: E731
@@ -512,7 +514,7 @@ def subscription_lifetimes(
     if late.any():
         warnings.warn(f"{int(late.sum()):,} subscriptions start after as_of and were left out.",
                       DataQualityWarning, stacklevel=2)
-        log.report.add(start_col, int(late.sum()), "dropped", "start after the as-of date")
+        record_drop(log.report, start_col, int(late.sum()), "start after the as-of date")
     churned = end.notna() & (end <= as_of_ts)
     stop = end.where(churned, as_of_ts)
     out = pd.DataFrame({
@@ -544,6 +546,12 @@ def aggregate_lifetimes(lifetimes: pd.DataFrame, *, by=None, count_col: str = "c
     """
     keys = _as_list(by) + ["duration", "churned"]
     require_columns(lifetimes, {f"column {k!r}": k for k in keys}, what="lifetimes")
+    if count_col in keys:
+        raise ParameterError(f"count_col={count_col!r} is also a column of the result ({keys}); choose "
+                             "another name, e.g. count_col='count'.")
+    if len(lifetimes) == 0:
+        raise DataError("lifetimes is empty (0 rows): there is nothing to aggregate.")
+    _check_durations(lifetimes["duration"], lifetimes["churned"], "column 'duration'", "column 'churned'")
     out = lifetimes.groupby(keys, sort=True, observed=True, dropna=False).size()
     out = out.rename(count_col).reset_index()
     out.attrs.update(lifetimes.attrs)
@@ -601,6 +609,9 @@ def survival_table(
     2      30.0    False      1
     """
     by_cols = _as_list(by)
+    if count_col in ["duration", "churned", *by_cols]:
+        raise ParameterError(f"count_col={count_col!r} is also a column of the result "
+                             f"({['duration', 'churned', *by_cols]}); choose another name, e.g. count_col='count'.")
     if is_pandas(events) and start_times is None and not by_cols:
         return _survival_table_numpy(events, churn_after=churn_after, as_of=as_of, customer_col=customer_col,
                                      time_col=time_col, unit=unit, censor_at=censor_at, count_col=count_col)
@@ -625,9 +636,9 @@ def survival_table(
             warnings.warn(
                 f"{int(checks['unknown_customers']):,} customers of the events have no start in start_times "
                 f"and were left out ({int(checks['unknown_rows']):,} events).", DataQualityWarning, stacklevel=2)
-            report.add(customer_col, int(checks["unknown_rows"]), "dropped", "customer has no start time")
+            record_drop(report, customer_col, int(checks["unknown_rows"]), "customer has no start time")
         if checks["before_rows"]:
-            report.add(time_col, int(checks["before_rows"]), "dropped", "before the customer's start time")
+            record_drop(report, time_col, int(checks["before_rows"]), "before the customer's start time")
     censor_time = as_of_ts if censor_at == "as_of" else as_of_ts - churn_gap
     raw = log.lifetime_counts(churn_after=churn_gap, censor_time=censor_time, unit=period, starts=table)
     for i, col in enumerate(by_cols):
@@ -844,6 +855,10 @@ def _plain_example(values) -> str:
 def _check_weights(weights, n: int, name: str) -> np.ndarray:
     if weights is None:
         return np.ones(n)
+    raw = np.asarray(weights)
+    if raw.dtype == bool or (raw.dtype == object and any(isinstance(v, (bool, np.bool_)) for v in raw.ravel())):
+        raise DataError(f"{name} must hold whole, non-negative counts of customers per row; it holds "
+                        "True/False values, and a flag is not a count.")
     w = np.asarray(weights, dtype=float)
     if w.shape != (n,):
         raise DataError(f"{name} has {w.size:,} values for {n:,} rows: give one count per row.")
@@ -858,7 +873,13 @@ def _check_weights(weights, n: int, name: str) -> np.ndarray:
 
 
 def _check_durations(durations, events, name_d: str = "durations", name_e: str = "event_observed"):
-    d = np.asarray(durations, dtype=float)
+    try:
+        d = np.asarray(durations, dtype=float)
+    except (TypeError, ValueError):
+        raw = np.asarray(durations, dtype=object).ravel()
+        example = next((v for v in raw if not isinstance(v, (int, float, np.number))), raw[:1])
+        raise DataError(f"{name_d} must be numbers (times since the start); {example!r} is not. Convert "
+                        "them first, e.g. pd.to_numeric(durations).") from None
     e_raw = np.asarray(events)
     if d.ndim != 1 or e_raw.shape != d.shape:
         raise DataError(f"{name_d} and {name_e} must be 1-d with the same length "
@@ -1055,6 +1076,8 @@ def rmst(durations, event_observed, t, *, weights=None, alpha: float = 0.05,
     alpha = _check_alpha(alpha)
     d, e = _check_durations(durations, event_observed)
     w = _check_weights(weights, len(d), "weights")
+    if isinstance(t, (bool, np.bool_)):
+        raise ParameterError(f"t={t!r} must be a number of time units (the horizon), not True/False.")
     try:
         t = float(t)
     except (TypeError, ValueError):

@@ -2,10 +2,6 @@
 subscriptions, the ledger's headline counts, and the advice in messages -- every option a
 message names exists on the function the user called, and every code suggestion runs and
 fixes what it says it fixes.
-
-Cases whose fix belongs in a module this file's author does not own are marked
-``xfail(strict=True)`` with the module, the function and what to change: they pass the day
-the fix lands, and the mark must then go.
 """
 
 from __future__ import annotations
@@ -19,11 +15,6 @@ import pandas as pd
 import pytest
 
 import retention_kit as rk
-
-
-def owed(where: str):
-    """A case that fails today; the fix belongs in ``where`` (file, function, what to change)."""
-    return pytest.mark.xfail(strict=True, reason=f"fix owed in {where}")
 
 
 def outcome(fn):
@@ -72,20 +63,12 @@ FITTERS = {
     "logrank": lambda life: rk.logrank(life, by="arm").summary,
     "aggregate_lifetimes": lambda life: rk.aggregate_lifetimes(life, by="arm"),
 }
-_AGGREGATE = owed("survival.py aggregate_lifetimes: validate duration (finite, >= 0) and churned (True/False "
-                  "or 1/0) with the checks kaplan_meier uses (_check_lifetimes), instead of summing any values")
-
-
 def _lifetime_params():
     for case, (frame, pattern) in LIFETIME_CASES.items():
         for name in FITTERS:
-            marks = ()
-            if name == "aggregate_lifetimes" and case in ("NaN duration", "infinite duration", "negative duration",
-                                                          "churned is 2", "churned is yes/no", "churned NaN", "empty"):
-                marks = (_AGGREGATE,)
             if case == "missing group" and name in ("kaplan_meier", "aggregate_lifetimes"):
                 continue  # no groups asked for / a missing group is a group of its own there
-            yield pytest.param(name, frame, pattern, id=f"{case}-{name}", marks=marks)
+            yield pytest.param(name, frame, pattern, id=f"{case}-{name}")
 
 
 @pytest.mark.parametrize("name, frame, pattern", list(_lifetime_params()))
@@ -94,18 +77,14 @@ def test_lifetime_tables(name, frame, pattern):
 
 
 @pytest.mark.parametrize("count_col", [
-    pytest.param("duration", marks=owed("survival.py aggregate_lifetimes: refuse count_col equal to an output "
-                                        "column (duration, churned, a by column) with a ParameterError")),
-    pytest.param("churned", marks=owed("survival.py aggregate_lifetimes: refuse count_col equal to an output column")),
+    "duration", "churned",
 ])
 def test_aggregate_count_col_clashing_with_an_output_column(count_col):
     refuses(lambda: rk.aggregate_lifetimes(LIFE, count_col=count_col), rf"count_col={count_col!r}")
 
 
 @pytest.mark.parametrize("count_col", [
-    pytest.param("duration", marks=owed("survival.py survival_table: refuse count_col equal to an output column "
-                                        "(it silently overwrites the durations today)")),
-    pytest.param("churned", marks=owed("survival.py survival_table: refuse count_col equal to an output column")),
+    "duration", "churned",
 ])
 def test_survival_table_count_col_clashing_with_an_output_column(count_col):
     refuses(lambda: rk.survival_table(EVENTS, churn_after=30, count_col=count_col), rf"count_col={count_col!r}")
@@ -115,8 +94,7 @@ def test_survival_table_count_col_clashing_with_an_output_column(count_col):
     (-1.0, r"'w' \(weights_col\) must hold whole, non-negative counts"),
     (np.inf, r"'w' \(weights_col\) must hold whole, non-negative counts"),
     (0.5, r"'w' \(weights_col\) must hold whole, non-negative counts"),
-    pytest.param(True, r"'w' \(weights_col\) must hold whole", marks=owed(
-        "survival.py kaplan_meier weights check: refuse a boolean weights column (True counts as 1 today)")),
+    (True, r"'w' \(weights_col\) must hold whole"),
 ])
 def test_kaplan_meier_weights(weights, pattern):
     refuses(lambda: rk.kaplan_meier(LIFE.assign(w=weights), weights_col="w"), pattern)
@@ -124,7 +102,6 @@ def test_kaplan_meier_weights(weights, pattern):
 
 # -- rmst --------------------------------------------------------------------------------------------
 
-_T_BOOL = owed("survival.py rmst / rmst_difference: refuse t of type bool (rmst(t=True) is a horizon of 1 today)")
 RMST_CASES = {
     "t=inf": (dict(t=np.inf), r"t=inf must be a positive horizon"),
     "t=NaN": (dict(t=np.nan), r"t=nan must be a positive horizon"),
@@ -145,11 +122,7 @@ RMST_CASES = {
 
 def _rmst_params():
     for case, (kw, pattern) in RMST_CASES.items():
-        marks = (_T_BOOL,) if case == "t=True" else ()
-        if case == "text durations":
-            marks = (owed("survival.py rmst: durations that are not numbers raise numpy's ValueError; convert "
-                          "with a DataError naming durations"),)
-        yield pytest.param(kw, pattern, id=f"rmst-{case}", marks=marks)
+        yield pytest.param(kw, pattern, id=f"rmst-{case}")
 
 
 @pytest.mark.parametrize("kw, pattern", list(_rmst_params()))
@@ -160,7 +133,7 @@ def test_rmst(kw, pattern):
 
 
 @pytest.mark.parametrize("t, pattern", [(np.inf, r"t=inf"), (np.nan, r"t=nan"), (-3, r"t=-3"),
-                                        pytest.param(True, r"t=True", marks=_T_BOOL)])
+                                        (True, r"t=True")])
 def test_rmst_difference_horizon(t, pattern):
     refuses(lambda: rk.rmst_difference(D, E, D, E, t), pattern)
 
@@ -259,8 +232,6 @@ def test_compare_retention_day_first_assignment_dates_name_the_column(shop):
     refuses(lambda: rk.compare_retention(a, shop.transactions), r"not in ISO format")
 
 
-@owed("survival.py _start_series (start_times parsing): pass the caller's column name (time_col, 'date' in "
-      "the assignments) to validation._to_datetime instead of 'start_times', and say 'assignments'")
 def test_compare_retention_dates_message_names_the_assignments_column(shop):
     a = shop.assignments.assign(date=shop.assignments["date"].dt.strftime("%d/%m/%Y"))
     refuses(lambda: rk.compare_retention(a, shop.transactions), r"Column 'date'")
@@ -321,13 +292,7 @@ def test_cohort_col_dates(values, pattern):
 
 # -- the ledger: every row dropped anywhere is in the headline counts -------------------------------
 
-_LEDGER = owed("survival.py customer_lifetimes/_prepare_starts (and the engine path, _engine_activity): rows "
-               "dropped after validation (no start time, before the start) must lower report.rows_used: call "
-               "validation.record_drop(report, check, rows, detail) instead of report.add(..., 'dropped', ...)")
-
-
 @pytest.mark.parametrize("kind", ["pandas", pytest.param("parquet", marks=pytest.mark.filterwarnings("ignore"))])
-@_LEDGER
 def test_rows_dropped_after_validation_are_in_the_headline(kind, tmp_path):
     starts = pd.DataFrame({"customer_id": ["a", "b"], "date": pd.to_datetime(["2024-01-10", "2024-01-01"])})
     data = EVENTS
