@@ -57,3 +57,19 @@ def test_every_subpackage_is_listed_for_the_wheel():
              if "__pycache__" not in p.parts}
     assert found <= listed, f"add {sorted(found - listed)} to [tool.setuptools] packages in pyproject.toml"
     assert (ROOT / "LICENSE").is_file()
+
+
+def test_notebooks_name_the_kernel_ipykernel_installs():
+    # Another display name makes JupyterLab rewrite the metadata: every notebook would open
+    # as modified. tools/refresh_notebooks.py writes this spec.
+    import json
+
+    from ipykernel.kernelspec import get_kernel_dict
+
+    installed = get_kernel_dict()
+    for path in sorted((ROOT / "notebooks").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        spec = json.loads(path.read_text())["metadata"]["kernelspec"]
+        assert spec == {"display_name": installed["display_name"], "language": installed["language"],
+                        "name": "python3"}, path.name

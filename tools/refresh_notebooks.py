@@ -19,6 +19,7 @@ import nbformat
 from nbclient import NotebookClient
 
 CHECK_TAG = "nbval-check-output"
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -41,6 +42,9 @@ def refresh(path: Path) -> float:
                 if "data" in out:
                     out["data"] = {k: v for k, v in out["data"].items() if k == "text/plain"}
     nb.metadata.pop("widgets", None)
+    # The kernel spec ipykernel installs: with another display name JupyterLab rewrites the
+    # metadata on opening and every notebook opens as modified.
+    nb.metadata["kernelspec"] = dict(KERNELSPEC)
     nbformat.write(nb, path)
     return elapsed
 
