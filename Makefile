@@ -20,10 +20,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	@touch $@
 
+# rk_lab: nbconvert's lab template with each figure's alt text (shipped in the package; the
+# report command uses it too).
 report: $(STAMP)
 	@mkdir -p reports
 	$(BIN)/jupyter nbconvert --to html --execute --ExecutePreprocessor.timeout=900 \
 		--ExecutePreprocessor.extra_arguments=--IPKernelApp.log_level=ERROR \
+		--template rk_lab '--TemplateExporter.extra_template_basedirs=$(CURDIR)/retention_kit/templates' \
 		--output-dir reports $(NOTEBOOKS)
 	@echo "Reports written to $(CURDIR)/reports/:" && ls -1 reports/*.html
 
@@ -31,7 +34,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $$([ "$$(id -u)" = 0 ] && echo --allow-root) \
+		'--ContentsManager.hide_globs=["__pycache__","*.pyc","*.pyo",".DS_Store","*~","__init__.py"]'
+# notebooks/__init__.py makes the report notebook package data; hidden from the file browser.
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"

@@ -1,5 +1,11 @@
 """Run every benchmarks/bench_*.py in turn, forwarding the arguments (--sizes, --quick).
 
+Every script whose name matches is run, in name order: bench_clv (BG/NBD and Pareto/NBD fits),
+bench_cohorts (cohort table), bench_rfm (rfm_summary against DuckDB SQL and lifetimes) and
+bench_scale (pandas, DuckDB and Spark). Options only one script knows (bench_rfm's --repeat,
+bench_scale's --no-spark) are for running that script alone; --no-spark is also accepted, and
+ignored, by bench_rfm.
+
     .venv/bin/python benchmarks/run.py                 # what `make bench` runs
     .venv/bin/python benchmarks/run.py --quick         # small sizes, a smoke test
     .venv/bin/python benchmarks/run.py --sizes 1000000

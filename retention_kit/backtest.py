@@ -23,8 +23,8 @@ import pandas as pd
 from .errors import DataError, ParameterError
 from .periods import parse_duration
 from .plotting import get_axes, label, percent_axis
-from .results import render_html
-from .validation import CUSTOMER, TIME, observed_until, prepare_events
+from .results import Result, explains, render_html
+from .validation import CUSTOMER, TIME, EventLog, log_columns, observed_until, prepare_events
 
 __all__ = ["backtest", "Backtest", "churn_threshold_backtest", "ThresholdBacktest"]
 
@@ -77,7 +77,7 @@ def _key(k) -> str:
 
 
 @dataclass
-class Backtest:
+class Backtest(Result):
     """An analysis recomputed at several as-of dates, each with only the data up to it.
 
     Attributes
@@ -117,6 +117,7 @@ class Backtest:
         return pd.DataFrame(rows, columns=["metric", "first_as_of", "first", "last", "change",
                                            "max_abs_deviation", "dates"])
 
+    @explains
     def explain(self) -> str:
         dates = self.summary.index
         move = self.movement
@@ -132,26 +133,52 @@ class Backtest:
                      "with that caveat, or wait for more data.")
         return " ".join(parts)
 
-    def plot(self, ax=None, *, metrics=None):
-        """Each metric (or the chosen ``metrics``) against the as-of date (returns the Axes)."""
+    def plot(self, ax=None, *, metrics=None, **kwargs):
+        """Each metric (or the chosen ``metrics``) against the as-of date (returns the Axes).
+
+        ``kwargs`` go to each metric's line (``Axes.plot``), e.g. ``lw=`` or, with one
+        metric, ``color=`` / ``label=``."""
+        from matplotlib.lines import Line2D
+
+        from .plotting import artist_kwargs
+
         ax = get_axes(ax)
         wide = self.summary
         cols = list(wide.columns) if metrics is None else [metrics] if isinstance(metrics, str) else list(metrics)
         missing = [c for c in cols if c not in wide.columns]
         if missing:
             raise ParameterError(f"metrics {missing} are not in the backtest; it has {list(wide.columns)}.")
+        from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+        from .plotting import headroom, legend_outside
+
         for col in cols:
-            ax.plot(wide.index, wide[col], marker="o", label=col)
+            ax.plot(wide.index, wide[col], **artist_kwargs(kwargs, Line2D, marker="o", label=col))
+        if isinstance(wide.index, pd.DatetimeIndex):
+            locator = AutoDateLocator(maxticks=8)
+            ax.xaxis.set_major_locator(locator)
+            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+        values = wide[cols].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        shares = bool(values.size) and values.min() >= 0 and values.max() <= 1 and (values != np.round(values)).any()
+        if shares:  # every number is a share: draw it on a % axis from 0
+            ax.set_ylim(0, min(1.0, float(values.max()) * 1.1) if values.max() > 0 else 1.0)
+            headroom(ax, margin=0.05)
+            percent_axis(ax)
         if len(cols) > 1:
-            ax.legend(fontsize="small")
+            legend_outside(ax)
         return label(ax, title=f"{self.name} recomputed at earlier as-of dates", xlabel="as of",
-                     ylabel="value")
+                     ylabel="share (%)" if shares else "value")
 
     def __repr__(self) -> str:
         return f"Backtest({self.name})\n" + self.summary.to_string()
 
+    @property
+    def title(self) -> str:
+        return f"Backtest: {self.name}"
+
     def _repr_html_(self) -> str:
-        return render_html(f"Backtest: {self.name}", self.summary, [self.explain()])
+        return render_html(self.title, self.summary, [self.explain()])
 
 
 def backtest(func, events: pd.DataFrame, as_of_dates, *, time_col: str = "date", metrics=None,
@@ -164,10 +191,12 @@ def backtest(func, events: pd.DataFrame, as_of_dates, *, time_col: str = "date",
     func : callable
         ``func(events_up_to_date, as_of=date, **kwargs)``: any kit analysis taking the log
         and ``as_of`` (``rk.crr_table``, ``rk.cohort_table``, or a small function of your
-        own, e.g. ``lambda ev, as_of: rk.compare_retention(assignments, ev, as_of=as_of)``).
-    events : DataFrame
+        own, e.g. ``lambda ev, as_of: rk.compare_retention(assignments, ev, churn_after="30D", as_of=as_of)``).
+    events : DataFrame or EventLog
         The full event log; each run sees only the rows up to its as-of date (a date
-        without a time means through the end of that day, as everywhere in the kit).
+        without a time means through the end of that day, as everywhere in the kit). An
+        :class:`~retention_kit.EventLog` (validated without ``as_of``) is passed whole to
+        ``func`` with each ``as_of``, so it is not checked again.
     as_of_dates : sequence of date-like
         The as-of dates, in any order (they are sorted).
     time_col : str
@@ -201,10 +230,13 @@ def backtest(func, events: pd.DataFrame, as_of_dates, *, time_col: str = "date",
     """
     if not callable(func):
         raise ParameterError(f"func must be a function of (events, as_of=..., **kwargs); got {type(func).__name__}.")
-    if not isinstance(events, pd.DataFrame):
+    log_in = isinstance(events, EventLog) and events.engine == "pandas"  # each run cuts it, unchecked
+    if not isinstance(events, pd.DataFrame) and not log_in:
         raise DataError(f"backtest needs the event log as a pandas DataFrame (got {type(events).__name__}): "
                         "each run cuts it at its as-of date.")
-    if time_col not in events.columns:
+    if log_in:
+        _, time_col, _ = log_columns(events, time_col=time_col)
+    elif time_col not in events.columns:
         raise DataError(f"Column {time_col!r} (time_col) not found in events; columns are {list(events.columns)}.")
     try:
         dates = sorted({pd.Timestamp(d) for d in np.atleast_1d(np.asarray(as_of_dates, dtype=object))})
@@ -212,7 +244,7 @@ def backtest(func, events: pd.DataFrame, as_of_dates, *, time_col: str = "date",
         raise ParameterError(f"as_of_dates={as_of_dates!r} must be dates such as '2024-06-30'.") from None
     if not dates:
         raise ParameterError("as_of_dates is empty: give at least one date.")
-    times = pd.to_datetime(events[time_col])
+    times = events.to_frame()[time_col] if log_in else pd.to_datetime(events[time_col])
     if isinstance(metrics, str):
         metrics = [metrics]
     what = name or getattr(func, "__name__", "analysis")
@@ -223,7 +255,7 @@ def backtest(func, events: pd.DataFrame, as_of_dates, *, time_col: str = "date",
         if not keep.any():
             raise DataError(f"No events up to as-of {d:%Y-%m-%d %H:%M}: the data start on "
                             f"{times.min():%Y-%m-%d}. Choose later as-of dates.")
-        result = func(events[keep.to_numpy()], as_of=d, **kwargs)
+        result = func(events if log_in else events[keep.to_numpy()], as_of=d, **kwargs)
         if callable(metrics):
             values = metrics(result)
             if not isinstance(values, dict):
@@ -250,7 +282,7 @@ _THRESHOLD_COLUMNS = ["churn_after", "customers", "called_churned", "false_churn
 
 
 @dataclass
-class ThresholdBacktest:
+class ThresholdBacktest(Result):
     """False and missed churn of candidate ``churn_after`` values, judged after a cut."""
 
     table: pd.DataFrame
@@ -267,6 +299,7 @@ class ThresholdBacktest:
         ``not_yet_classifiable`` (started within ``churn_after`` of the cut)."""
         return self.table
 
+    @explains
     def explain(self) -> str:
         days = self.look_ahead / _DAY
         parts = [f"Customers classified with the data up to {self.cut:%Y-%m-%d}, then followed for "
@@ -283,17 +316,29 @@ class ThresholdBacktest:
                      "come back later.")
         return " ".join(parts + self.notes)
 
-    def plot(self, ax=None):
-        """False-churn and missed-churn rates against the threshold (returns the Axes)."""
+    def plot(self, ax=None, **kwargs):
+        """False-churn and missed-churn rates against the threshold (returns the Axes).
+
+        ``kwargs`` go to both rate lines (``Axes.plot``), e.g. ``lw=`` or ``marker=`` (a
+        ``color=`` or ``label=`` applies to both)."""
+        from matplotlib.lines import Line2D
+
+        from .plotting import artist_kwargs
+
         ax = get_axes(ax)
         t = self.table
-        ax.plot(t["churn_after"], t["false_churn_rate"], marker="o", color="#c44e52",
-                label="false churn (called churned, bought again)")
-        ax.plot(t["churn_after"], t["missed_churn_rate"], marker="o", color="#4c72b0",
-                label="missed churn (called active, stayed silent)")
+        ax.plot(t["churn_after"], t["false_churn_rate"],
+                **artist_kwargs(kwargs, Line2D, marker="o", color="#c44e52",
+                                label="false churn (called churned, bought again)"))
+        ax.plot(t["churn_after"], t["missed_churn_rate"],
+                **artist_kwargs(kwargs, Line2D, marker="o", color="#4c72b0",
+                                label="missed churn (called active, stayed silent)"))
+        from .plotting import headroom, legend_outside
+
         ax.set_ylim(0, 1)
+        headroom(ax, top=1.0, margin=0.05)
         percent_axis(ax)
-        ax.legend(fontsize="small")
+        legend_outside(ax)
         return label(ax, title=f"Churn threshold backtest: cut {self.cut:%Y-%m-%d}, "
                                f"{self.look_ahead / _DAY:g} days after",
                      xlabel="churn_after (days of silence)", ylabel="share of the customers called so")
@@ -302,8 +347,13 @@ class ThresholdBacktest:
         return (f"ThresholdBacktest(cut={self.cut:%Y-%m-%d}, look_ahead={self.look_ahead / _DAY:g} days)\n"
                 + self.table.to_string(index=False))
 
+    @property
+    def title(self) -> str:
+        return f"Churn threshold backtest (cut {self.cut:%Y-%m-%d})"
+
     def _repr_html_(self) -> str:
-        return render_html(f"Churn threshold backtest (cut {self.cut:%Y-%m-%d})", self.table, [self.explain()])
+        return render_html(self.title, self.table, [self.explain()])
+
 
 
 def churn_threshold_backtest(events: pd.DataFrame, candidates, *, look_ahead, cut=None,
@@ -367,6 +417,7 @@ def churn_threshold_backtest(events: pd.DataFrame, candidates, *, look_ahead, cu
     cands = [parse_duration(c, name="candidates") for c in np.atleast_1d(np.asarray(candidates, dtype=object))]
     if not cands:
         raise ParameterError("candidates is empty: give at least one churn_after to judge, e.g. [30, 60, 90].")
+    customer_col, time_col, _ = log_columns(events, customer_col, time_col)
     log = prepare_events(events, customer_col=customer_col, time_col=time_col)
     frame = log.frame
     end = observed_until(log.as_of)  # the data cover up to the end of their last day

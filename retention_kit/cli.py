@@ -44,6 +44,8 @@ examples:
       --amount-col total --out orders_report.html
   retention-kit report visits.parquet --customer-col user_id --time-col ts \\
       --segment-col plan --arm-col variant --control A --period W --out visits.html
+  retention-kit report --as-of 2024-05-31 --planned-n 1500 --looks 4 --out interim.html
+      the example's experiment read as an interim look of a four-look plan
 
 Dates: ISO dates (2024-03-31, 2024-03-31 14:05) are read as they are. For dates such as
 03/04/2024, say which number is the day with --date-format '%d/%m/%Y' (or '%m/%d/%Y').
@@ -58,7 +60,8 @@ exit codes: 0 done, 1 the data or an option cannot be analysed (nothing is writt
 # Argument names in the kit's messages, as the command line spells them.
 _FLAG_WORDS = {"customer_col": "--customer-col", "time_col": "--time-col", "amount_col": "--amount-col",
                "as_of": "--as-of", "churn_after": "--churn-after", "date_format": "--date-format",
-               "segment_col": "--segment-col", "arm_col": "--arm-col"}
+               "segment_col": "--segment-col", "arm_col": "--arm-col", "planned_n": "--planned-n",
+               "mde": "--mde", "looks": "--looks"}
 _FLAG_ASSIGN = {"freq": "--period", "horizon": "--horizon", "period": "--period"}
 
 
@@ -94,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="how the dates are written, e.g. '%%d/%%m/%%Y' (day first) or "
                            "'%%m/%%d/%%Y %%H:%%M'; needed only when day and month could be swapped")
     data.add_argument("--amount-col", metavar="COL",
-                      help="column with the amount paid; adds revenue retention (optional)")
+                      help="column with the amount paid; adds revenue retention and a customer-value "
+                           "section (optional)")
     data.add_argument("--segment-col", metavar="COL",
                       help="column with a segment such as channel, plan or country; adds survival "
                            "curves per segment (each customer counts in the segment of their first "
@@ -124,6 +128,21 @@ def build_parser() -> argparse.ArgumentParser:
     analysis.add_argument("--horizon", default="30D", metavar="DAYS",
                           help="experiment only: 'retained' means bought again after this long: a "
                                "number of days (30) or a length with its unit (30D, 4W) (default: 30D)")
+
+    plan = rep.add_argument_group("experiment plan", textwrap.fill(
+        "While part of the customers are not yet mature (assigned too recently to know whether "
+                           "they were retained), or with --planned-n or --looks, the experiment is read as an interim "
+                           "look of a group-sequential plan (O'Brien-Fleming-type boundaries), which says whether "
+                           "the evidence is strong enough to stop early; the report also says when the experiment "
+                           "can be read in full at the observed enrolment rate.", width=76))
+    plan.add_argument("--planned-n", metavar="N",
+                      help="planned mature customers per arm at the plan's last look, e.g. 1500 (default: the "
+                           "sample that --mde needs from the control's observed retention, 80%% power)")
+    plan.add_argument("--mde", metavar="POINTS",
+                      help="minimum detectable effect in percentage points, e.g. 5 for 60 %% -> 65 %%; sizes the "
+                           "plan when --planned-n is not given (default: 5)")
+    plan.add_argument("--looks", metavar="K",
+                      help="planned looks, the final one included, 2 to 20 (default: 4 when a plan is read)")
 
     output = rep.add_argument_group("output")
     output.add_argument("--out", "-o", required=True, metavar="FILE.html",
@@ -158,10 +177,19 @@ def _fail(code: int, message: str, *, nothing_written: bool = True) -> int:
 
 
 def _config(args):
-    from .report import ReportConfig
+    from .report import ReportConfig, join_words, plan_options
 
     if args.assigned_col and not args.arm_col:
         raise _Usage("--assigned-col is the assignment time of an experiment: give --arm-col too.")
+    given = [flag for flag, value in (("--planned-n", args.planned_n), ("--mde", args.mde), ("--looks", args.looks))
+             if value is not None]
+    if given and args.data is not None and not args.arm_col:
+        raise _Usage(f"{join_words(given)} plan{'s' if len(given) == 1 else ''} an experiment: give --arm-col too.")
+    try:
+        planned_n, mde, looks = plan_options(args.planned_n, args.mde, args.looks, cli=True)
+    except ParameterError as exc:
+        raise _Usage(str(exc)) from None
+    plan = {"planned_n": planned_n, "mde": mde, "looks": looks}
     columns = ("customer_col", "time_col", "amount_col", "segment_col", "arm_col", "assigned_col", "date_format")
     if args.data is None:
         given = [f"--{c.replace('_', '-')}" for c in columns if getattr(args, c) is not None]
@@ -169,13 +197,13 @@ def _config(args):
             raise _Usage(f"{', '.join(given)} describe your own file: give the file (DATA) too. Without "
                          "DATA the report runs on the bundled coffee-shop example, whose columns are known.")
         return ReportConfig(control_arm=args.control, period=args.period, as_of=args.as_of,
-                            churn_after=args.churn_after, horizon=args.horizon, cli=True)
+                            churn_after=args.churn_after, horizon=args.horizon, **plan, cli=True)
     return ReportConfig(
         data_path=str(Path(args.data).expanduser().resolve()) if Path(args.data).expanduser().exists() else args.data,
         customer_col=args.customer_col or "customer_id", time_col=args.time_col or "date",
         amount_col=args.amount_col, segment_col=args.segment_col, arm_col=args.arm_col,
         assigned_col=args.assigned_col, control_arm=args.control, date_format=args.date_format, period=args.period, as_of=args.as_of,
-        churn_after=args.churn_after, horizon=args.horizon, cli=True)
+        churn_after=args.churn_after, horizon=args.horizon, **plan, cli=True)
 
 
 class _Usage(Exception):
@@ -205,9 +233,15 @@ def _outputs(args) -> list[Path]:
 
 
 def _html(nb, show_code: bool, title: str) -> str:
+    from importlib.resources import files
+
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(exclude_input=not show_code, exclude_input_prompt=not show_code,
+    # rk_lab: nbconvert's lab template with each figure's alt text (shipped in the package;
+    # `make report` uses it too).
+    templates = str(files("retention_kit") / "templates")
+    exporter = HTMLExporter(template_name="rk_lab", extra_template_basedirs=[templates],
+                            exclude_input=not show_code, exclude_input_prompt=not show_code,
                             exclude_output_prompt=True)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     # The template loads require.js and MathJax from a CDN; the report needs neither (no

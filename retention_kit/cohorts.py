@@ -28,20 +28,21 @@ Definitions used throughout (shared with the rest of the kit):
 
 from __future__ import annotations
 
-import difflib
 import warnings
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from .errors import DataError, DataQualityWarning, LeftCensoringWarning, ParameterError, RetentionWarning
-from .periods import Freq, parse_freq, period_codes, period_labels, period_starts
+from .periods import Freq, parse_freq, period_labels, period_starts
 from .plotting import get_axes, label, percent_axis
-from .results import DataQualityReport, render_html
+from .results import DataQualityReport, Result, explains, render_html
+from ._options import choose, legacy_arguments
+from .engines._pandas import customer_codes as _customer_codes, distinct_pairs as _distinct_pairs
+from .engines._pandas import event_periods as _event_periods
 from .engines import is_pandas, open_events, unsupported
-from .validation import prepare_events
+from .validation import EventLog, log_columns, prepare_events
 
 __all__ = ["CohortTable", "cohort_table"]
 
@@ -63,96 +64,9 @@ _ENGINE_SCOPE = ("calendar periods (D/W/M/Q/Y), mode 'on' or 'on or after', metr
                  "'revenue', first_cohort and as_of")
 
 
-def _choose(name: str, value, options) -> str:
-    """Return the canonical option, or raise naming the closest one."""
-    key = str(value).strip().lower() if isinstance(value, str) else value
-    if isinstance(options, dict):
-        if key in options:
-            return options[key]
-        names = list(dict.fromkeys(options))
-    else:
-        if key in options:
-            return key
-        names = list(options)
-    close = difflib.get_close_matches(str(value).lower(), names, n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ParameterError(f"{name}={value!r} is not an option.{hint} Use one of {names}.")
-
-
 # ---------------------------------------------------------------------------------------
-# The heavy step: events -> distinct (customer, period) pairs and each customer's first
-# period. It takes canonical integer arrays only, so another engine (DuckDB, Spark) can
-# replace it without touching the tabulation.
-
-
-class _Pairs(NamedTuple):
-    customer: np.ndarray  # int64 customer code of each distinct pair, sorted by customer
-    period: np.ndarray  # int64 period code of the pair, sorted within customer
-    first: np.ndarray  # int64 first period of the pair's customer
-
-
-def _distinct_pairs(customer: np.ndarray, period: np.ndarray) -> _Pairs:
-    """Distinct (customer, period) pairs of integer codes, sorted, with each customer's
-    first period. ``customer`` must be non-negative.
-
-    One int64 key per event (customer x span + period) replaces hashing: a presence bitmap
-    when the key range is small (no sort at all), else a sort and a mask of repeats.
-    """
-    empty = np.empty(0, np.int64)
-    if len(customer) == 0:
-        return _Pairs(empty, empty, empty)
-    p0 = int(period.min())
-    span = int(period.max()) - p0 + 1
-    n_keys = (int(customer.max()) + 1) * span
-    if n_keys >= 2**62:  # astronomically sparse codes: fall back to a two-key sort
-        order = np.lexsort((period, customer))
-        c, p = customer[order], period[order]
-        keep = np.ones(len(c), bool)
-        keep[1:] = (c[1:] != c[:-1]) | (p[1:] != p[:-1])
-        cust, per = c[keep], p[keep]
-    else:
-        key = customer * span  # in place below: no temporaries of 10M rows
-        key += period
-        key -= p0
-        if n_keys <= max(8 * len(key), 1 << 22):
-            seen = np.zeros(n_keys, dtype=bool)
-            seen[key] = True
-            key = np.flatnonzero(seen)
-        else:
-            key.sort()
-            keep = np.empty(len(key), bool)
-            keep[0] = True
-            np.not_equal(key[1:], key[:-1], out=keep[1:])
-            key = key[keep]
-        cust, per = np.divmod(key, span)
-        per += p0
-    starts = np.flatnonzero(np.r_[True, cust[1:] != cust[:-1]])
-    first = np.repeat(per[starts], np.diff(np.r_[starts, len(cust)]))
-    return _Pairs(cust.astype(np.int64, copy=False), per.astype(np.int64, copy=False), first)
-
-
-def _customer_codes(ids: pd.Series) -> tuple[np.ndarray, int]:
-    """Non-negative integer codes (and their range) for customer ids: integer ids are used
-    as they are when their range is compact, anything else is factorized."""
-    values = ids.to_numpy()
-    if values.dtype.kind in "iu" and len(values):
-        lo, hi = int(values.min()), int(values.max())
-        if hi - lo < 4 * len(values) + 1024:
-            return values.astype(np.int64) - lo, hi - lo + 1
-    codes, uniques = pd.factorize(ids, sort=False)
-    return codes.astype(np.int64, copy=False), len(uniques)
-
-
-def _event_periods(t_ns: np.ndarray, freq: Freq) -> np.ndarray:
-    """:func:`period_codes` of int64 nanosecond times, via a day lookup table (converting
-    10M datetimes to months directly is several times slower)."""
-    days = np.floor_divide(t_ns, _DAY_NS)
-    d0, d1 = int(days.min()), int(days.max())
-    if freq.code == "D" or d1 - d0 > 4 * len(days) + 4096:
-        return period_codes(t_ns.view("datetime64[ns]"), freq)
-    table = period_codes(np.arange(d0, d1 + 1).astype("datetime64[D]"), freq)
-    days -= d0
-    return np.take(table, days, out=days, mode="clip")
+# The heavy step (events -> distinct (customer, period) pairs and each customer's first
+# period) is the pandas engine's: see engines/_pandas.py.
 
 
 def _mask_column(spec, events: pd.DataFrame, name: str) -> np.ndarray:
@@ -227,7 +141,7 @@ def _revenue_rates(counts: np.ndarray, gross_sum: np.ndarray, observed: np.ndarr
 
 
 @dataclass(repr=False)
-class CohortTable:
+class CohortTable(Result):
     """Retention by acquisition cohort: the result of :func:`cohort_table`.
 
     Attributes
@@ -307,6 +221,12 @@ class CohortTable:
         long.index = long.index.set_names([*self.counts.index.names, "period"])
         return long.reset_index()
 
+    @property
+    def title(self) -> str:
+        return self._title().removeprefix("CohortTable: ")
+
+
+
     # -- words ---------------------------------------------------------------------------
 
     def _period_word(self) -> str:
@@ -314,6 +234,7 @@ class CohortTable:
             return f"{_RELATIVE_DAYS[self.freq.code]}-day window"
         return self.freq.name
 
+    @explains
     def explain(self) -> str:
         """A few plain-language sentences with the table's own numbers."""
         if self.groups:
@@ -463,71 +384,137 @@ class CohortTable:
             return f"{self._period_word()}s since acquisition"
         return f"{self.freq.name}s since acquisition {self.freq.name}"
 
-    def plot_heatmap(self, ax=None):
-        """Heatmap of the rates: cohorts down, periods across, partial cells hatched and
-        unobserved cells blank. Period 0 is left out of the colour scale."""
+    def plot_heatmap(self, ax=None, **kwargs):
+        """Heatmap of the rates: cohorts down, periods across, each cell's rate written with
+        one decimal (text dark or light against its cell), partial cells hatched, unobserved
+        cells blank, period 0 grey (outside the colour scale); a caption says so. Tick labels
+        are thinned to never overlap, whatever the number of cohorts and periods.
+
+        ``kwargs`` go to the image (``Axes.imshow``), e.g. ``cmap=`` or ``vmax=``. Returns the Axes."""
         import matplotlib.pyplot as plt
         from matplotlib.patches import Rectangle
 
-        ax = get_axes(ax, figsize=(9, max(3, 0.35 * len(self.rates) + 1.5)))
+        from .plotting import caption, index_ticks, short_period_labels
+
+        ax = get_axes(ax, figsize=(9, min(9.0, max(3.0, 0.3 * len(self.rates) + 1.5))))
         values = self.rates.to_numpy(dtype=float)
         cols = list(self.rates.columns)
-        later = [j for j, c in enumerate(cols) if c != 0]
+        first = cols.index(0) if 0 in cols else None
         shown = values.copy()
-        if 0 in cols:
-            shown[:, cols.index(0)] = np.nan
+        if first is not None:
+            shown[:, first] = np.nan
         top = np.nanmax(shown) if np.isfinite(shown).any() else 1.0
-        image = ax.imshow(np.ma.masked_invalid(shown), aspect="auto", cmap="Blues", vmin=0,
-                          vmax=top if top > 0 else 1.0)
-        annotate = values.size <= 400
-        for i in range(values.shape[0]):
-            for j in range(values.shape[1]):
+        import matplotlib
+        from matplotlib.colors import ListedColormap
+
+        # Blues from a visible light blue, so an observed 0 % is never mistaken for a blank cell.
+        blues = ListedColormap(matplotlib.colormaps["Blues"](np.linspace(0.12, 1.0, 256)), name="Blues_visible0")
+        from matplotlib.image import AxesImage
+
+        from .plotting import artist_kwargs
+
+        image = ax.imshow(np.ma.masked_invalid(shown), **artist_kwargs(
+            kwargs, AxesImage, aspect="auto", cmap=blues, vmin=0, vmax=top if top > 0 else 1.0))
+        n_rows, n_cols = values.shape
+        fig = ax.figure
+        box = ax.get_position()
+        cell_w = box.width * fig.get_figwidth() * 72 / max(n_cols, 1)
+        cell_h = box.height * fig.get_figheight() * 72 / max(n_rows, 1)
+        size = min(8.0, cell_w / (0.62 * 6 + 1.2), cell_h / 1.5)  # '100.0%' must fit in the cell
+        annotate = size >= 5.0
+        for i in range(n_rows):
+            for j in range(n_cols):
                 v = values[i, j]
                 if np.isnan(v):
                     continue
+                if j == first:
+                    ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, facecolor="#e6e6e6", edgecolor="none"))
                 if self.partial.iat[i, j]:
                     ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
                                            edgecolor="#c60", linewidth=0))
                 if annotate:
-                    dark = j in later and top > 0 and v / top > 0.6
-                    ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=7,
-                            color="white" if dark else "black")
-        ax.set_xticks(range(len(cols)), [str(c) for c in cols])
-        rows = [" | ".join(map(str, r)) if isinstance(r, tuple) else str(r) for r in self.rates.index]
-        ax.set_yticks(range(len(rows)), rows)
+                    r, g, b, _ = (1.0, 1.0, 1.0, 1.0) if j == first else image.cmap(image.norm(v))
+                    dark_cell = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+                    ax.text(j, i, f"{100 * v:.1f}%", ha="center", va="center", fontsize=size,
+                            color="white" if dark_cell else "black")
+        index_ticks(ax, [str(c) for c in cols], axis="x")
+        index_ticks(ax, short_period_labels(self.rates.index), axis="y")
         bar = plt.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
         bar.ax.yaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
         what = "Net revenue retention" if self.metric == "revenue" else f"Retention ('{self.mode}')"
-        label(ax, title=f"{what} by {self.freq.name}ly cohort (hatched: partial period)",
+        adjective = "daily" if self.freq.name == "day" else f"{self.freq.name}ly"
+        label(ax, title=f"{what} by {adjective} cohort (hatched: partial period)",
               xlabel=self._axis_word(), ylabel="acquisition cohort")
+        parts = ["Hatched: partial period (not fully elapsed at the as-of date).",
+                 "Blank: not observed yet."]
+        if first is not None:
+            parts.append("Grey: period 0 (100 % by construction, outside the colour scale).")
+        caption(ax, " ".join(parts))
         return ax
 
-    def plot_curves(self, ax=None):
+    def plot_curves(self, ax=None, *, period0: bool | None = None, **kwargs):
         """One retention curve per cohort (complete cells solid, partial cells as open
-        markers) and the size-weighted average over complete cells in black."""
+        markers) and the size-weighted average over complete cells in black.
+
+        ``period0``: draw period 0 too. By default it is left out when every cohort starts
+        at 100 % (it would squash the later periods to the bottom); the axis label says so.
+        With many cohorts the lines are shaded from the first to the last cohort and only
+        those two are named; the legend is outside the data.
+
+        ``kwargs`` go to the average line (``Axes.plot``), e.g. ``color=`` or ``label=``.
+        Returns the Axes."""
+        from .plotting import headroom, index_ticks, legend_outside, short_period_labels
+
         ax = get_axes(ax)
         cols = list(self.rates.columns)
-        x = np.arange(len(cols))
-        many = len(self.rates) > 12
-        for i, name in enumerate(self.rates.index):
-            y = self.rates.iloc[i].to_numpy(dtype=float)
-            p = self.partial.iloc[i].to_numpy(dtype=bool)
+        starts_full = (0 in cols and self.rates[0].notna().any()
+                       and bool(np.allclose(self.rates[0].dropna().to_numpy(dtype=float), 1.0)))
+        if period0 is None:
+            period0 = not starts_full
+        keep = [j for j, c in enumerate(cols) if period0 or c != 0]
+        x = np.arange(len(keep))
+        names = short_period_labels(self.rates.index)
+        n = len(self.rates)
+        many = n > 12
+        shade = None
+        if many:
+            import matplotlib
+
+            cmap = matplotlib.colormaps["viridis"]
+            shade = [cmap(0.9 * k / max(n - 1, 1)) for k in range(n)]
+        for i, name in enumerate(names):
+            y = self.rates.iloc[i].to_numpy(dtype=float)[keep]
+            p = self.partial.iloc[i].to_numpy(dtype=bool)[keep]
             done = np.where(p, np.nan, y)
-            text = " | ".join(map(str, name)) if isinstance(name, tuple) else str(name)
+            named = not many or i in (0, n - 1)
+            text = (f"{name} (first cohort)" if i == 0 else f"{name} (last cohort)") if many else name
             line, = ax.plot(x, done, marker="" if many else "o", ms=3, lw=0.8 if many else 1.2,
-                            alpha=0.5 if many else 0.9, label=None if many else text)
+                            alpha=0.6 if many else 0.9, label=text if named else None,
+                            color=shade[i] if many else None)
             if p.any():
                 ax.plot(x[p], y[p], ls="none", marker="o", mfc="none", color=line.get_color(), ms=4)
         avg = self.average()
-        pos = [cols.index(k) for k in avg.index]
-        ax.plot(pos, avg.to_numpy(), color="black", lw=2.5, label="average (complete cells)")
-        ax.set_xticks(x, [str(c) for c in cols])
-        percent_axis(ax)
+        pos = [keep.index(cols.index(k)) for k in avg.index if cols.index(k) in keep]
+        vals = [v for k, v in avg.items() if cols.index(k) in keep]
+        from matplotlib.lines import Line2D
+
+        from .plotting import artist_kwargs
+
+        ax.plot(pos, vals, **artist_kwargs(kwargs, Line2D, color="black", lw=2.5, label="average (complete cells)"))
+        index_ticks(ax, [str(cols[j]) for j in keep], axis="x")
+        ax.set_xlim(-0.4, max(len(keep) - 0.6, 0.6))
         ax.set_ylim(bottom=0)
-        ax.legend(fontsize=7, ncol=2 if len(self.rates) > 6 and not many else 1)
+        headroom(ax, bottom=0)
+        low, high = ax.get_ylim()
+        percent_axis(ax, decimals=0 if high - low >= 0.05 else 1)
+        legend_outside(ax, fontsize=7, ncol=2 if n > 6 and not many else 1)
         what = "Net revenue retention" if self.metric == "revenue" else f"Retention ('{self.mode}')"
-        label(ax, title=f"{what} curves by {self.freq.name}ly cohort (open markers: partial)",
-              xlabel=self._axis_word(),
+        xlabel = self._axis_word()
+        if not period0 and 0 in cols:
+            xlabel += " (period 0, always 100 %, left out)"
+        adjective = "daily" if self.freq.name == "day" else f"{self.freq.name}ly"
+        label(ax, title=f"{what} curves by {adjective} cohort (open markers: partial)",
+              xlabel=xlabel,
               ylabel="share of period-0 revenue" if self.metric == "revenue" else "share of cohort active")
         return ax
 
@@ -550,7 +537,7 @@ def _cohort_times(values: pd.Series, col: str) -> pd.Series:
     """``cohort_col`` read with the event times' date policy (ISO text only, numbers refused,
     time zones to UTC); an empty cell means no acquisition time (the customer is dropped and
     counted), so only the filled cells are parsed."""
-    from .validation import _to_datetime
+    from .validation import parse_times as _to_datetime
 
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
     present = values.notna()
@@ -559,8 +546,10 @@ def _cohort_times(values: pd.Series, col: str) -> pd.Series:
     return out
 
 
+@legacy_arguments(renamed={"breakdown": "by"})
 def cohort_table(
     events: pd.DataFrame,
+
     freq: str = "M",
     *,
     customer_col: str = "customer_id",
@@ -573,7 +562,7 @@ def cohort_table(
     active_if=None,
     acquired_if=None,
     cohort_col: str | None = None,
-    breakdown: str | None = None,
+    by: str | None = None,
     first_cohort: str = "warn",
     as_of=None,
     look_ahead: int | None = None,
@@ -621,10 +610,10 @@ def cohort_table(
     cohort_col : str, optional
         A column with each customer's acquisition time (for example a signup date repeated
         on each row); customers are then in a cohort even without activity.
-    breakdown : str, optional
+    by : str, optional
         A column (channel, country, arm): one table per value, taken at each customer's
         acquisition event, available as ``.groups[value]``; the combined tables are indexed
-        by (value, cohort).
+        by (value, cohort). (``breakdown`` until 0.2.0.)
     first_cohort : {"warn", "keep", "exclude"}
         The cohort of the data's first period may mix new and pre-existing customers
         (left-censoring). ``"warn"`` keeps it with a LeftCensoringWarning, ``"exclude"`` drops
@@ -669,11 +658,13 @@ def cohort_table(
     >>> float(t.average()[1])  # 1 of 2; February's period 1 (March) is partial, left out
     0.5
     """
+    breakdown = by
     freq = parse_freq(freq)
-    periods = _choose("periods", periods, _PERIODS)
-    mode = _choose("mode", mode, _MODES)
-    metric = _choose("metric", metric, _METRICS)
-    first_cohort = _choose("first_cohort", first_cohort, _FIRST_COHORT)
+    customer_col, time_col, amount_col = log_columns(events, customer_col, time_col, amount_col)
+    periods = choose(periods, _PERIODS, "periods")
+    mode = choose(mode, _MODES, "mode")
+    metric = choose(metric, _METRICS, "metric")
+    first_cohort = choose(first_cohort, _FIRST_COHORT, "first_cohort")
     if look_ahead is not None:
         if isinstance(look_ahead, bool) or not isinstance(look_ahead, (int, np.integer)) or look_ahead < 0:
             raise ParameterError(f"look_ahead={look_ahead!r} must be a whole number of periods, 0 or more "
@@ -694,15 +685,15 @@ def cohort_table(
     if not is_pandas(events):
         for option, value, default in (("periods", periods, "calendar"), ("brackets", brackets, None),
                                        ("active_if", active_if, None), ("acquired_if", acquired_if, None),
-                                       ("cohort_col", cohort_col, None), ("breakdown", breakdown, None),
+                                       ("cohort_col", cohort_col, None), ("by", breakdown, None),
                                        ("look_ahead", look_ahead, None)):
             if value is not None and value != default:
                 unsupported("cohort_table", option, value, _ENGINE_SCOPE)
         return _cohort_table_engine(events, freq, customer_col=customer_col, time_col=time_col, mode=mode,
                                     metric=metric, amount_col=amount_col, first_cohort=first_cohort,
                                     as_of=as_of)
-    if isinstance(events, pd.DataFrame) and breakdown is not None and breakdown in (customer_col, time_col):
-        raise ParameterError(f"breakdown={breakdown!r} is the customer or time column; name a "
+    if is_pandas(events) and breakdown is not None and breakdown in (customer_col, time_col):
+        raise ParameterError(f"by={breakdown!r} is the customer or time column; name a "
                              "column such as channel or country.")
 
     # Masks are evaluated on the caller's frame (their column names), then carried
@@ -710,17 +701,26 @@ def cohort_table(
     keep = [c for c in (breakdown, cohort_col) if c is not None]
     source = events
     if active_if is not None or acquired_if is not None:
-        if not isinstance(events, pd.DataFrame):
-            prepare_events(events, customer_col=customer_col, time_col=time_col)  # raises
-        cols = list(dict.fromkeys(c for c in (customer_col, time_col, amount_col, *keep)
-                                  if c is not None and c in events.columns))
-        source = events[cols].copy()
+        log_in = isinstance(events, EventLog)  # masks see its validated rows, under the caller's names
+        shown = events.to_frame() if log_in else events
+        if not log_in:
+            if not isinstance(events, pd.DataFrame):
+                prepare_events(events, customer_col=customer_col, time_col=time_col)  # raises
+            cols = list(dict.fromkeys(c for c in (customer_col, time_col, amount_col, *keep)
+                                      if c is not None and c in events.columns))
+            source = events[cols].copy()
+        masks = {}
         if active_if is not None:
-            source[_ACTIVE] = _mask_column(active_if, events, "active_if")
+            masks[_ACTIVE] = _mask_column(active_if, shown, "active_if")
             keep.append(_ACTIVE)
         if acquired_if is not None:
-            source[_ACQUIRES] = _mask_column(acquired_if, events, "acquired_if")
+            masks[_ACQUIRES] = _mask_column(acquired_if, shown, "acquired_if")
             keep.append(_ACQUIRES)
+        if log_in:
+            source = events._with_columns(masks)
+        else:
+            for name, mask in masks.items():
+                source[name] = mask
     log = prepare_events(source, customer_col=customer_col, time_col=time_col,
                          amount_col=amount_col, keep_cols=keep, as_of=as_of)
     frame, report = log.frame, log.report
@@ -793,20 +793,14 @@ def cohort_table(
         pair_cohort = cohort_of[pair_cust]
 
     # Left-censoring: the data's first period mixes new and pre-existing customers.
-    if cohort_col is None and np.any(member_cohort == data_first_period):
-        first_label = period_labels([data_first_period], freq)[0]
-        n_first = int(np.sum(member_cohort == data_first_period))
-        if first_cohort == "exclude":
-            report.add(f"cohort {first_label}", n_first, "dropped",
-                       "first period of the data: mixes new and pre-existing customers")
-            keep_member = member_cohort != data_first_period
-            members, member_cohort = members[keep_member], member_cohort[keep_member]
-            member_t0 = member_t0[keep_member] if member_t0 is not None else None
-            keep_pair = pair_cohort != data_first_period
-            pair_cust, pair_offset, pair_cohort = (pair_cust[keep_pair], pair_offset[keep_pair],
-                                                   pair_cohort[keep_pair])
-        elif first_cohort == "warn":
-            _warn_left_censoring(first_label, n_first, freq, stacklevel=3)
+    n_first = int(np.sum(member_cohort == data_first_period)) if cohort_col is None else 0
+    if _first_cohort_policy(report, first_cohort, freq, data_first_period, n_first, stacklevel=4):
+        keep_member = member_cohort != data_first_period
+        members, member_cohort = members[keep_member], member_cohort[keep_member]
+        member_t0 = member_t0[keep_member] if member_t0 is not None else None
+        keep_pair = pair_cohort != data_first_period
+        pair_cust, pair_offset, pair_cohort = (pair_cust[keep_pair], pair_offset[keep_pair],
+                                               pair_cohort[keep_pair])
     if len(members) == 0:
         raise DataError("No customer is left in any cohort (check active_if, acquired_if, "
                         "cohort_col and first_cohort).")
@@ -922,9 +916,7 @@ def cohort_table(
             np.maximum.at(latest, row_of, t0s)
             observed = earliest[:, None] + lo[None, :] * window < until
             complete = latest[:, None] + (hi[None, :] + 1) * window <= until
-        counts[~observed] = np.nan
-        partial = observed & ~complete
-        gross = base = None
+        revenue_sum = gross_sum = None
         if metric == "revenue":
             member_row = np.full(n_codes, -1, np.int64)
             member_row[members[m_sel]] = row_of
@@ -933,48 +925,33 @@ def cohort_table(
             rv = revenue.to_numpy()
             rrow = member_row[rc]
             ok = (rrow >= 0) & (ro < n_cols)
-            counts = np.bincount(rrow[ok] * n_cols + ro[ok], weights=rv[ok],
-                                 minlength=n_rows * n_cols).reshape(n_rows, n_cols)
-            counts[~observed] = np.nan
+            revenue_sum = np.bincount(rrow[ok] * n_cols + ro[ok], weights=rv[ok],
+                                      minlength=n_rows * n_cols).reshape(n_rows, n_cols)
             base_of = np.zeros(n_codes)
             zero = ro == 0
             base_of[rc[zero]] = rv[zero]
             capped = np.minimum(rv, base_of[rc])
             gross_sum = np.bincount(rrow[ok] * n_cols + ro[ok], weights=capped[ok],
                                     minlength=n_rows * n_cols).reshape(n_rows, n_cols)
-            rates, gross, base = _revenue_rates(counts, gross_sum, observed, stacklevel=4)
-        else:
-            rates = counts / sizes[:, None]
-        return cohorts, sizes, counts, rates, partial, gross, base
+        return cohorts, sizes, _cell_values(counts, sizes, observed, complete, revenue=revenue_sum,
+                                            gross_sum=gross_sum)
 
-    labels_of = lambda codes: period_labels(codes, freq)  # noqa: E731
-
-    def build(group_name, parts, sub_groups=None):
-        cohorts, sizes, counts, rates, partial, gross, base = parts
-        index = pd.Index(labels_of(cohorts), name="cohort")
-        cols = pd.Index(columns, name="period")
-        frame_of = lambda a: pd.DataFrame(a, index=index, columns=cols)  # noqa: E731
-        return CohortTable(
-            sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
-            counts=frame_of(counts), rates=frame_of(rates), partial=frame_of(partial.astype(bool)),
-            freq=freq, periods=periods, mode="brackets" if bracket_list else mode, metric=metric,
-            as_of=log.as_of, data_quality=report,
-            gross_rates=frame_of(gross) if gross is not None else None,
-            base_revenue=pd.Series(base, index=index, name="revenue") if base is not None else None,
-            breakdown=breakdown if sub_groups else None, groups=sub_groups or {}, look_ahead=look_ahead)
+    def build(parts):
+        return _table(*parts, columns, freq=freq, periods=periods, mode="brackets" if bracket_list else mode,
+                      metric=metric, as_of=log.as_of, report=report, look_ahead=look_ahead)
 
     if breakdown is None:
-        table = build(None, tabulate(None))
+        table = build(tabulate(None))
     else:
         subs = {}
         for g in group_values:
             if np.any(group_of[members] == g):
-                subs[uniques[g]] = build(uniques[g], tabulate(g))
+                subs[uniques[g]] = build(tabulate(g))
         if np.any(group_of[members] == -1):
             n_missing = int(np.sum(group_of[members] == -1))
             report.add(breakdown, n_missing, "dropped", "breakdown value missing at acquisition")
             warnings.warn(f"{n_missing:,} customers have no {breakdown!r} value at acquisition and "
-                          "are in no breakdown table.", DataQualityWarning, stacklevel=2)
+                          "are in no breakdown table.", DataQualityWarning, stacklevel=3)
         def stack(attr):
             parts = {k: getattr(v, attr) for k, v in subs.items()}
             if any(p is None for p in parts.values()):
@@ -986,12 +963,74 @@ def cohort_table(
             mode="brackets" if bracket_list else mode, metric=metric, as_of=log.as_of,
             data_quality=report, gross_rates=stack("gross_rates"),
             base_revenue=stack("base_revenue"), breakdown=breakdown, groups=subs, look_ahead=look_ahead)
-    if cohort_col is None and first_cohort == "warn" and np.any(member_cohort == data_first_period):
+    _add_notes(table, freq, left_censored=first_cohort == "warn" and np.any(member_cohort == data_first_period)
+               and cohort_col is None, data_first_period=data_first_period,
+               open_end=mode == "on or after" and look_ahead is None and bracket_list is None)
+    return table
+
+
+# --------------------------------------------------------------------------------------
+# After the reduction, once for every engine: left-censoring, the cells' observation
+# limits and rates, the frames and the notes.
+
+
+def _first_cohort_policy(report, first_cohort: str, freq: Freq, data_first_period: int, n_first: int, *,
+                         stacklevel: int) -> bool:
+    """The data's first cohort may mix new and pre-existing customers (left-censoring): with
+    ``"exclude"`` count it as dropped and return True (the caller drops it); with ``"warn"``
+    warn (``stacklevel`` as the caller would pass it); with ``"keep"`` say nothing."""
+    if not n_first:
+        return False
+    first_label = period_labels([data_first_period], freq)[0]
+    if first_cohort == "exclude":
+        report.add(f"cohort {first_label}", n_first, "dropped",
+                   "first period of the data: mixes new and pre-existing customers")
+        return True
+    if first_cohort == "warn":
+        _warn_left_censoring(first_label, n_first, freq, stacklevel=stacklevel + 1)
+    return False
+
+
+def _cell_values(counts: np.ndarray, sizes: np.ndarray, observed: np.ndarray, complete: np.ndarray, *,
+                 revenue: np.ndarray | None = None, gross_sum: np.ndarray | None = None):
+    """The cells from the reduced counts (cohorts x periods): unobserved cells NaN, rates over
+    the cohort sizes -- or, given the revenue and capped-revenue sums, net and gross revenue
+    retention --, partial = observed but not complete. Returns (counts, rates, partial,
+    gross rates, base revenue)."""
+    if revenue is not None:
+        counts = revenue
+    counts[~observed] = np.nan
+    gross = base = None
+    if revenue is not None:
+        rates, gross, base = _revenue_rates(counts, gross_sum, observed, stacklevel=6)
+    else:
+        rates = counts / sizes[:, None]
+    return counts, rates, observed & ~complete, gross, base
+
+
+def _table(cohorts: np.ndarray, sizes: np.ndarray, cells: tuple, columns, *, freq: Freq, periods: str, mode: str,
+           metric: str, as_of, report, look_ahead: int | None = None) -> "CohortTable":
+    """The CohortTable of one set of cells (see :func:`_cell_values`)."""
+    counts, rates, partial, gross, base = cells
+    index = pd.Index(period_labels(cohorts, freq), name="cohort")
+    cols = pd.Index(columns, name="period")
+    frame_of = lambda a: pd.DataFrame(a, index=index, columns=cols)  # noqa: E731
+    return CohortTable(
+        sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
+        counts=frame_of(counts), rates=frame_of(rates), partial=frame_of(partial.astype(bool)),
+        freq=freq, periods=periods, mode=mode, metric=metric, as_of=as_of, data_quality=report,
+        gross_rates=frame_of(gross) if gross is not None else None,
+        base_revenue=pd.Series(base, index=index, name="revenue") if base is not None else None,
+        look_ahead=look_ahead)
+
+
+def _add_notes(table: "CohortTable", freq: Freq, *, left_censored: bool, data_first_period: int,
+               open_end: bool) -> None:
+    if left_censored:
         table.notes.append(f"The first cohort ({period_labels([data_first_period], freq)[0]}) may "
                            "include customers acquired before the data began (left-censoring).")
-    if mode == "on or after" and look_ahead is None and bracket_list is None:
-        table.notes.append(_OPEN_END.format(as_of=log.as_of))
-    return table
+    if open_end:
+        table.notes.append(_OPEN_END.format(as_of=table.as_of))
 
 
 def _cohort_table_engine(events, freq: Freq, *, customer_col, time_col, mode, metric, amount_col,
@@ -1010,15 +1049,9 @@ def _cohort_table_engine(events, freq: Freq, *, customer_col, time_col, mode, me
     report.customers = int(sizes_of.sum())
     data_first_period = int(_event_periods(np.array([log.first_time.value]), freq)[0])
     n_first = int(sizes_of.get(data_first_period, 0))
-    if n_first:
-        first_label = period_labels([data_first_period], freq)[0]
-        if first_cohort == "exclude":
-            report.add(f"cohort {first_label}", n_first, "dropped",
-                       "first period of the data: mixes new and pre-existing customers")
-            cells = cells[cells["cohort"] != data_first_period]
-            sizes_of = sizes_of.drop(data_first_period)
-        elif first_cohort == "warn":
-            _warn_left_censoring(first_label, n_first, freq, stacklevel=4)
+    if _first_cohort_policy(report, first_cohort, freq, data_first_period, n_first, stacklevel=5):
+        cells = cells[cells["cohort"] != data_first_period]
+        sizes_of = sizes_of.drop(data_first_period)
     if len(sizes_of) == 0:
         raise DataError("No customer is left in any cohort (check first_cohort and as_of).")
 
@@ -1037,27 +1070,11 @@ def _cohort_table_engine(events, freq: Freq, *, customer_col, time_col, mode, me
         counts = counts[:, ::-1].cumsum(axis=1)[:, ::-1]
     lo = np.arange(n_cols)
     observed, complete = _calendar_limits(cohorts, lo, lo, freq, until)
-    gross = base = None
-    if revenue:
-        counts = matrix(cells["revenue"].to_numpy(float))
-        counts[~observed] = np.nan
-        rates, gross, base = _revenue_rates(counts, matrix(cells["gross"].to_numpy(float)), observed,
-                                            stacklevel=4)
-    else:
-        counts[~observed] = np.nan
-        rates = counts / sizes[:, None]
-    index = pd.Index(period_labels(cohorts, freq), name="cohort")
-    cols = pd.Index(list(range(n_cols)), name="period")
-    frame_of = lambda a: pd.DataFrame(a, index=index, columns=cols)  # noqa: E731
-    table = CohortTable(
-        sizes=pd.Series(sizes.astype(np.int64), index=index, name="customers"),
-        counts=frame_of(counts), rates=frame_of(rates), partial=frame_of(observed & ~complete),
-        freq=freq, periods="calendar", mode=mode, metric=metric, as_of=log.as_of, data_quality=report,
-        gross_rates=frame_of(gross) if gross is not None else None,
-        base_revenue=pd.Series(base, index=index, name="revenue") if base is not None else None)
-    if first_cohort == "warn" and n_first:
-        table.notes.append(f"The first cohort ({period_labels([data_first_period], freq)[0]}) may "
-                           "include customers acquired before the data began (left-censoring).")
-    if mode == "on or after":
-        table.notes.append(_OPEN_END.format(as_of=log.as_of))
+    cell_values = _cell_values(counts, sizes, observed, complete,
+                               revenue=matrix(cells["revenue"].to_numpy(float)) if revenue else None,
+                               gross_sum=matrix(cells["gross"].to_numpy(float)) if revenue else None)
+    table = _table(cohorts, sizes, cell_values, list(range(n_cols)), freq=freq, periods="calendar", mode=mode,
+                   metric=metric, as_of=log.as_of, report=report)
+    _add_notes(table, freq, left_censored=first_cohort == "warn" and bool(n_first),
+               data_first_period=data_first_period, open_end=mode == "on or after")
     return table

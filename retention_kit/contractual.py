@@ -36,7 +36,7 @@ from scipy import optimize, special
 
 from .errors import DataError, ParameterError, SmallSampleWarning
 from .plotting import get_axes, label, percent_axis
-from .results import render_html
+from .results import Result, explains, render_html
 
 __all__ = ["fit_sbg", "SBGModel", "fit_bdw", "BdWModel"]
 
@@ -112,7 +112,7 @@ def _check_derl_args(discount_rate, renewals) -> None:
 
 
 @dataclass
-class _RetentionModel:
+class _RetentionModel(Result):
     """Shared behaviour of the sBG and BdW models (survival, projection, DERL, plots)."""
 
     survivors: np.ndarray = field(repr=False)
@@ -194,24 +194,46 @@ class _RetentionModel:
         _check_derl_args(discount_rate, renewals)
         return self._derl_series(float(discount_rate), int(renewals))
 
-    def plot(self, ax=None, *, periods: int | None = None):
-        """Observed survivors and the model's projection (share of the cohort)."""
+    def plot(self, ax=None, *, periods: int | None = None, unit: str | None = None, **kwargs):
+        """Observed survivors and the model's projection (share of the cohort).
+
+        ``unit``: what one period of the survivor counts is ("year", "month", ...); the x
+        axis is labelled with it (default: the model's ``unit`` if it has one, else
+        "period", as the counts alone do not say). ``kwargs`` go to the projection line
+        (``Axes.plot``), e.g. ``color=`` or ``label=``. Returns the Axes."""
+        from matplotlib.lines import Line2D
+        from matplotlib.ticker import MaxNLocator
+
+        from .plotting import artist_kwargs, headroom, legend_outside
+
         ax = get_axes(ax)
         periods = periods or max(2 * (len(self.survivors) - 1), len(self.survivors) + 4)
         proj = self.project(periods)
-        ax.plot(proj["period"], proj["survival"], color="#4c72b0", label=f"{self.name} projection")
+        ax.plot(proj["period"], proj["survival"],
+                **artist_kwargs(kwargs, Line2D, color="#4c72b0", label=f"{self.name} projection"))
         n_fit = len(self.survivors)
         ax.plot(np.arange(n_fit), self.survivors / self.survivors[0], "o", color="black",
                 label="observed (fitted)")
-        ax.axvline(n_fit - 1, color="grey", ls=":", lw=1)
-        ax.legend()
-        ax.set_ylim(0, 1.02)
+        ax.axvline(n_fit - 1, color="grey", ls=":", lw=1, label="end of the fitted data")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(0, 1.0)
+        headroom(ax, top=1.0, margin=0.05)
         percent_axis(ax)
+        legend_outside(ax)
+        unit = unit or getattr(self, "unit", None) or getattr(self, "time_unit", None)
+        unit = str(unit).strip() if unit else None
+        xlabel = (f"{unit if unit.endswith('s') else unit + 's'} since the start (one period = one "
+                  f"{unit.rstrip('s')})") if unit else "period"
         return label(ax, title=f"Share of the cohort still subscribed: {self.name} fit and projection",
-                     xlabel="period", ylabel="still active")
+                     xlabel=xlabel, ylabel="still active")
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} retention model"
 
     def _repr_html_(self) -> str:
-        return render_html(f"{self.name} retention model", self.summary, [self.explain()])
+        return render_html(self.title, self.summary, [self.explain()])
+
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
@@ -236,6 +258,7 @@ class SBGModel(_RetentionModel):
     alpha: float = np.nan
     beta: float = np.nan
     std_errors: np.ndarray = field(default_factory=lambda: np.full(2, np.nan), repr=False)
+    unit: str | None = None  # what one period is ("year", "month"); labels the plot
 
     name = "sBG"
 
@@ -277,6 +300,7 @@ class SBGModel(_RetentionModel):
         # hyp2f1 fails (nan) for huge alpha, beta (a nearly homogeneous cohort): sum the series.
         return float(value) if np.isfinite(value) else self._derl_series(float(discount_rate), n - 1)
 
+    @explains
     def explain(self) -> str:
         n = len(self.survivors) - 1
         mean_theta = self.alpha / (self.alpha + self.beta)
@@ -300,6 +324,7 @@ class BdWModel(_RetentionModel):
     beta: float = np.nan
     c: float = np.nan
     std_errors: np.ndarray = field(default_factory=lambda: np.full(3, np.nan), repr=False)
+    unit: str | None = None  # what one period is ("year", "month"); labels the plot
 
     name = "BdW"
 
@@ -313,6 +338,7 @@ class BdWModel(_RetentionModel):
         out = np.exp(special.betaln(self.alpha, self.beta + t**self.c) - special.betaln(self.alpha, self.beta))
         return float(out) if out.ndim == 0 else out
 
+    @explains
     def explain(self) -> str:
         n = len(self.survivors) - 1
         trend = ("falls" if self.c < 1 else "rises") + " with tenure"
@@ -335,7 +361,15 @@ def _loglik(survivors: np.ndarray, surv_fn) -> float:
     return float(ll) if np.isfinite(ll) else -np.inf
 
 
-def fit_sbg(survivors) -> SBGModel:
+def _check_unit(unit):
+    if unit is None:
+        return None
+    if not isinstance(unit, str) or not unit.strip():
+        raise ParameterError(f"unit={unit!r}: give what one period is as text, e.g. unit='year' or unit='month'.")
+    return unit.strip()
+
+
+def fit_sbg(survivors, *, unit: str | None = None) -> SBGModel:
     """Fit the shifted-beta-geometric model by maximum likelihood.
 
     Parameters
@@ -343,6 +377,8 @@ def fit_sbg(survivors) -> SBGModel:
     survivors : sequence of int
         Customers of one cohort still active at periods 0, 1, 2, ... (period 0 is the
         cohort size), e.g. ``[1000, 631, 468, 382, 326, 289, 262, 241]``.
+    unit : str, optional
+        What one period is ("year", "month", ...): kept on the model and used to label its plot.
 
     Returns
     -------
@@ -365,7 +401,7 @@ def fit_sbg(survivors) -> SBGModel:
     >>> round(model.retention_rate(8), 3)  # (1.182 + 7) / (0.704 + 1.182 + 7)
     0.921
     """
-    n = _check_survivors(survivors)
+    n, unit = _check_survivors(survivors), _check_unit(unit)
 
     def nll(log_params):
         a, b = np.exp(log_params)
@@ -379,14 +415,14 @@ def fit_sbg(survivors) -> SBGModel:
                       "constant churn probability (no heterogeneity); the projection is geometric.",
                       SmallSampleWarning, stacklevel=2)
     return SBGModel(survivors=n, log_likelihood=-float(res.fun), alpha=float(alpha), beta=float(beta),
-                    std_errors=_std_errors(nll, res.x))
+                    std_errors=_std_errors(nll, res.x), unit=unit)
 
 
-def fit_bdw(survivors) -> BdWModel:
+def fit_bdw(survivors, *, unit: str | None = None) -> BdWModel:
     """Fit the beta-discrete-Weibull model (Fader, Hardie, Liu, Davin & Steenburgh 2018).
 
-    Like :func:`fit_sbg` with a third parameter ``c`` (duration dependence); needs at
-    least 4 survivor counts (3 periods) for 3 parameters.
+    Like :func:`fit_sbg` (``unit`` included) with a third parameter ``c`` (duration
+    dependence); needs at least 4 survivor counts (3 periods) for 3 parameters.
 
     Examples
     --------
@@ -394,7 +430,7 @@ def fit_bdw(survivors) -> BdWModel:
     >>> round(model.c, 2), round(model.survival(7) * 1000)  # c > 1; last count reproduced
     (1.72, 491)
     """
-    n = _check_survivors(survivors)
+    n, unit = _check_survivors(survivors), _check_unit(unit)
     if len(n) < 4:
         raise DataError(f"fit_bdw needs at least 4 survivor counts (periods 0-3) for 3 parameters; got {len(n)}.")
 
@@ -407,4 +443,4 @@ def fit_bdw(survivors) -> BdWModel:
     res = _fit(nll, [(sbg.alpha, sbg.beta, 1.0), (1.0, 1.0, 0.8), (1.0, 1.0, 1.2)], 3)
     alpha, beta, c = np.exp(res.x)
     return BdWModel(survivors=n, log_likelihood=-float(res.fun), alpha=float(alpha), beta=float(beta),
-                    c=float(c), std_errors=_std_errors(nll, res.x))
+                    c=float(c), std_errors=_std_errors(nll, res.x), unit=unit)

@@ -30,6 +30,7 @@ started look new (left-censoring), which the table's notes point out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -37,9 +38,10 @@ import pandas as pd
 from .errors import DataError, ParameterError
 from .periods import Freq, parse_duration, parse_freq, period_codes, period_labels, period_starts
 from .plotting import get_axes, label, percent_axis
-from .results import DataQualityReport, render_html
+from .results import DataQualityReport, Explanation, Result, format_percent, is_rate_column, render_html
 from .engines import is_pandas, open_events, unsupported
-from .validation import _to_datetime, observed_until, prepare_events, require_columns, resolve_as_of
+from .validation import EventLog, log_columns, observed_until, prepare_events, require_columns, resolve_as_of
+from .validation import parse_times as _to_datetime
 
 __all__ = ["crr", "crr_table", "CRRTable"]
 
@@ -101,7 +103,7 @@ def crr(start, end, new) -> float:
 
 
 @dataclass
-class CRRTable:
+class CRRTable(Result):
     """Customer retention rate and its decomposition for every complete period.
 
     Attributes
@@ -129,20 +131,45 @@ class CRRTable:
         """The table (one row per complete period)."""
         return self.table
 
+    @property
+    def title(self) -> str:
+        return f"Customer retention rate per {self.freq.name} ({self.kind}), as of {self.as_of:%Y-%m-%d}"
+
     def __repr__(self) -> str:
         cols = ["start", "new", "end", "retained", "reactivated", "new_lost", "crr", "churn_rate"]
         return (f"CRRTable({self.kind}, per {self.freq.name}, as of {self.as_of:%Y-%m-%d})\n"
                 + self.table[cols].to_string(float_format=lambda v: f"{v:.3f}"))
 
+    def _shown_columns(self) -> tuple[list[str], list[str]]:
+        """The columns the HTML table shows, and those it leaves out because they repeat
+        others here: ``buyers`` equals E and ``new_lost`` is 0 when a customer is someone who
+        bought within the period (the default). Both stay in :attr:`table`."""
+        t = self.table
+        hidden = ["period_start", "period_end"]
+        if "buyers" in t and t["buyers"].equals(t["end"]):
+            hidden.append("buyers")
+        if "new_lost" in t and (t["new_lost"] == 0).all():
+            hidden.append("new_lost")
+        return [c for c in t.columns if c not in hidden], [c for c in hidden if c in ("buyers", "new_lost")]
+
     def _repr_html_(self) -> str:
-        pct = [c for c in ("crr", "cohort_retention", "churn_rate", "repeat_purchase_rate",
-                           "net_revenue_retention", "gross_revenue_retention") if c in self.table]
-        shown = self.table.drop(columns=["period_start", "period_end"])
-        styler = shown.style.format({c: ("{:.1%}" if c in pct else "{:,.0f}") for c in shown.columns},
-                                    na_rep="–")
-        return render_html(
-            f"Customer retention rate per {self.freq.name} ({self.kind}), as of {self.as_of:%Y-%m-%d}",
-            None, self.notes, styler=styler)
+        cols, repeated = self._shown_columns()
+        shown = self.table[cols]
+        styler = shown.style.format({c: (format_percent if is_rate_column(c) else "{:,.0f}") for c in cols}, na_rep="–")
+        # Column names keep their spelling (as in .table) but may wrap at the underscores, so
+        # the table fits a laptop screen.
+        styler = styler.format_index(lambda c: escape(str(c)).replace("_", "_<wbr>"), axis=1, escape=None)
+        styler = styler.set_table_styles([
+            {"selector": "th.col_heading", "props": "max-width: 7.5em; white-space: normal; vertical-align: bottom;"},
+            {"selector": "td, th.row_heading", "props": "white-space: nowrap;"}])
+        notes = list(self.notes)
+        if repeated:
+            why = {"buyers": "buyers equals end (E)", "new_lost": "new_lost is 0 in every period"}
+            notes.append(f"Not shown as they say nothing new here: {'; '.join(why[c] for c in repeated)} "
+                         f"({'as a customer is someone who bought within the period; ' if self.kind == 'transactions' and self.activity_window is None else ''}"
+                         f"{'both are' if len(repeated) == 2 else 'it is'} in .table).")
+        return render_html(self.title, None, notes, styler=styler)
+
 
     def explain(self, period=None) -> str:
         """A few sentences on one period (default: the last complete one), with the numbers.
@@ -160,8 +187,8 @@ class CRRTable:
         """
         t = self.table.dropna(subset=["crr"])
         if t.empty:
-            return ("No period has customers at its start yet, so CRR is undefined everywhere: "
-                    "the log needs at least two complete periods.")
+            return Explanation("No period has customers at its start yet, so CRR is undefined everywhere: "
+                               "the log needs at least two complete periods.")
         row = t.iloc[-1] if period is None else t.loc[pd.Period(period, freq=self.freq.pandas_freq)]
         name = str(row.name)
         who = ("someone who bought within the period" if self.kind == "transactions" and self.activity_window is None
@@ -185,24 +212,43 @@ class CRRTable:
         left_out = [n for n in self.notes if "is not over" in n]
         if left_out:
             text += " " + left_out[0]
-        return text
+        return Explanation(text)
 
-    def plot(self, *, ax=None):
-        """CRR, fixed-cohort retention and churn rate per period. Returns the Axes."""
+    def plot(self, ax=None, **kwargs):
+        """CRR, fixed-cohort retention and churn rate per period. Returns the Axes.
+
+        ``kwargs`` go to the CRR line (``Axes.plot``), e.g. ``color=`` or ``label=``."""
+        from .plotting import headroom, index_ticks, legend_outside, short_period_labels
+
         ax = get_axes(ax)
-        x = self.table["period_start"]
-        ax.plot(x, self.table["crr"], marker="o", label="CRR = (E - N) / S")
+        x = np.arange(len(self.table))
+        from matplotlib.lines import Line2D
+
+        from .plotting import artist_kwargs
+
+        ax.plot(x, self.table["crr"], **artist_kwargs(kwargs, Line2D, marker="o", label="CRR = (E - N) / S"))
         ax.plot(x, self.table["cohort_retention"], marker="s", label="kept of S (retained / S)")
         ax.plot(x, self.table["churn_rate"], marker="^", label="churn rate (lost / S)")
-        ax.axhline(1.0, color="grey", lw=0.8, ls=":")
-        ax.legend(loc="best", fontsize="small")
-        ax.tick_params(axis="x", labelrotation=30)
+        ax.axhline(1.0, color="grey", lw=0.8, ls=":", label="100 %")
+        index_ticks(ax, short_period_labels(self.table.index), axis="x", rotation=30, ha="right")
+        ax.set_xlim(-0.5, max(len(x) - 0.5, 0.5))
+        ax.set_ylim(0, 1.0)
+        headroom(ax, top=max(1.0, float(np.nanmax(self.table[["crr", "cohort_retention", "churn_rate"]]
+                                                  .to_numpy(dtype=float), initial=0.0))), margin=0.06)
         percent_axis(ax)
+        legend_outside(ax)
         return label(ax, title=f"Customer retention per {self.freq.name}",
                      xlabel=f"{self.freq.name} (start)", ylabel="share of customers at the start")
 
-    def plot_decomposition(self, *, ax=None):
-        """Where the customers at the end came from, against those at the start."""
+    def plot_decomposition(self, ax=None, **kwargs):
+        """Where the customers at the end came from, against those at the start.
+
+        ``kwargs`` go to each of the three stacked bar sets (``Axes.bar``), e.g. ``alpha=``
+        or ``edgecolor=`` (a ``color=`` or ``label=`` applies to all three). Returns the Axes."""
+        from matplotlib.patches import Rectangle
+
+        from .plotting import artist_kwargs
+
         ax = get_axes(ax)
         t = self.table
         x = np.arange(len(t))
@@ -211,11 +257,16 @@ class CRRTable:
         bottom = np.zeros(len(t))
         for col, text in parts:
             values = (t["new"] - t["new_lost"]).to_numpy() if col == "new_active" else t[col].to_numpy()
-            ax.bar(x, values, bottom=bottom, label=text)
+            ax.bar(x, values, bottom=bottom, **artist_kwargs(kwargs, Rectangle, label=text))
             bottom += values
         ax.plot(x, t["start"], color="black", marker="o", label="customers at the start (S)")
-        ax.set_xticks(x, [str(p) for p in t.index], rotation=45, ha="right")
-        ax.legend(loc="best", fontsize="small")
+        from .plotting import headroom, index_ticks, legend_outside, short_period_labels
+
+        index_ticks(ax, short_period_labels(t.index), axis="x", rotation=45, ha="right")
+        ax.set_xlim(-0.6, max(len(x) - 0.4, 0.6))
+        ax.set_ylim(bottom=0)
+        headroom(ax, bottom=0, margin=0.08)
+        legend_outside(ax)
         return label(ax, title="Customers at the end of each period (E), by origin",
                      xlabel=self.freq.name, ylabel="customers")
 
@@ -323,6 +374,10 @@ def crr_table(
     f = parse_freq(freq)
     if kind not in ("transactions", "subscriptions"):
         raise ParameterError(f"kind={kind!r}: use 'transactions' or 'subscriptions'.")
+    if isinstance(data, EventLog) and kind != "transactions":
+        raise ParameterError("An EventLog holds transactions: pass the subscription table itself with "
+                             "kind='subscriptions'.")
+    customer_col, time_col, amount_col = log_columns(data, customer_col, time_col, amount_col)
     window = None if activity_window is None else parse_duration(activity_window, name="activity_window")
     notes: list[str] = []
 

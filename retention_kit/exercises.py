@@ -8,8 +8,8 @@ month, forgetting to subtract N, treating censored customers as churned, countin
 immature customers in an A/B rate, ...). So the checker, the library and the worked
 solutions in ``notebooks/solutions/`` cannot drift apart: CI runs the solutions.
 
-Answers are plain numbers. Rates may be given as fractions (0.147) or as percentages
-(14.7, or the string "14.7%"); the checker accepts a small tolerance so a rounded answer
+Answers are plain numbers. Rates may be given as fractions (0.25) or as percentages
+(25, or the string "25%"); the checker accepts a small tolerance so a rounded answer
 passes (:attr:`Exercise.tolerance`).
 
 Examples
@@ -68,7 +68,8 @@ class Exercise:
     """One exercise: where it lives, what it asks, and how it is checked.
 
     ``solve`` computes the :class:`Solution` from the kit and the bundled data (cached);
-    ``unit`` is ``"fraction"`` (percentages accepted), ``"days"`` or ``"customers"``;
+    ``unit`` is ``"fraction"`` (percentages accepted), ``"percent"`` (a number in percent, e.g. a
+    relative lift of -1.5), ``"days"`` or ``"customers"`` (and the other counts and scores);
     ``tolerance`` is absolute, or relative to the right answer when ``relative`` is True.
     """
 
@@ -208,18 +209,20 @@ def _cohorts_1() -> Solution:
     from .cohorts import cohort_table
 
     cdnow = _cdnow()
-    jan = pd.Period("1997-01", "M")
-    table = cohort_table(cdnow, "M", first_cohort="keep")
-    size, back = table.sizes.loc[jan], table.counts.loc[jan, 1]
+    # Weekly cohorts (Monday to Sunday): section 1 of notebook 02 prints the monthly cells and
+    # its heatmap labels them, so the exercise asks for a weekly cell nothing above it shows.
+    week = pd.Period("1997-03-03", "W")  # Monday 3 to Sunday 9 March 1997
+    table = cohort_table(cdnow, "W", first_cohort="keep")
+    size, back = table.sizes.loc[week], table.counts.loc[week, 1]
     # Purchases (rows) instead of distinct customers.
-    first = cdnow.groupby("customer_id")["date"].transform("min").dt.to_period("M")
-    rows = int(((first == jan) & (cdnow["date"].dt.to_period("M") == jan + 1)).sum())
-    later = cohort_table(cdnow, "M", first_cohort="keep", mode="on or after").rates.loc[jan, 1]
-    windows = cohort_table(cdnow, "M", first_cohort="keep", periods="relative").rates.loc[jan, 1]
+    first = cdnow.groupby("customer_id")["date"].transform("min").dt.to_period("W")
+    rows = int(((first == week) & (cdnow["date"].dt.to_period("W") == week + 1)).sum())
+    later = cohort_table(cdnow, "W", first_cohort="keep", mode="on or after").rates.loc[week, 1]
+    windows = cohort_table(cdnow, "W", first_cohort="keep", periods="relative").rates.loc[week, 1]
     return Solution(
-        right=float(table.rates.loc[jan, 1]),
-        how=(f"{back:,.0f} of the {size:,.0f} customers who first bought in January 1997 bought again "
-             f"in February: {back:,.0f} / {size:,.0f} = {back / size:.3f}."),
+        right=float(table.rates.loc[week, 1]),
+        how=(f"{back:,.0f} of the {size:,.0f} customers who first bought in the week of 3–9 March 1997 "
+             f"bought again in the week of 10–16 March: {back:,.0f} / {size:,.0f} = {back / size:.3f}."),
         wrong={"purchases": rows / size, "everyone": back / cdnow["customer_id"].nunique(),
                "or_after": float(later), "windows": float(windows)})
 
@@ -300,7 +303,7 @@ def _survival_3() -> Solution:
     from .survival import rmst
 
     life = _shop_lifetimes()
-    res = rmst(life["duration"], life["churned"], 90)
+    res = rmst(life, horizon=90)
     capped = np.minimum(life["duration"], 90)
     return Solution(
         right=res.value,
@@ -433,6 +436,138 @@ def _clv_3() -> Solution:
                "all_churned": float(weeks.customers["rule_churned"].sum())})
 
 
+# ---------------------------------------------------------------------------------------
+# 07 · Planning and monitoring experiments
+# ---------------------------------------------------------------------------------------
+
+@_quiet
+def _experiments_1() -> Solution:
+    from .experiments import classical_boundaries, spending_boundaries
+
+    design = spending_boundaries(looks=4, alpha=0.05, spending="obrien-fleming")
+    right = float(design.boundaries[1])
+    spent = design.cumulative_alpha
+    return Solution(
+        right=right,
+        how=(f"Lan-DeMets O'Brien-Fleming-type spending allows {spent[0]:.6f} of alpha by look 1 and "
+             f"{spent[1]:.6f} by look 2 (two-sided); the look-2 boundary that spends exactly the difference, "
+             f"given the look-1 boundary {design.boundaries[0]:.3f}, is |z| >= {right:.3f} (nominal p "
+             f"{design.nominal_p[1]:.4f}). gsDesign and rpact give 4.3326, 2.9631, 2.3590, 2.0141."),
+        wrong={"classical": float(classical_boundaries(4, shape="obrien-fleming").boundaries[1]),
+               "pocock": float(spending_boundaries(looks=4, spending="pocock").boundaries[1]),
+               "one_sided": float(spending_boundaries(looks=4, alpha=0.05, sides=1).boundaries[1]),
+               "fixed": 1.959964,
+               "neighbour": (float(design.boundaries[0]), float(design.boundaries[2]))})
+
+
+@_quiet
+def _experiments_2() -> Solution:
+    from .experiments import hazard_ratio_sample_size
+
+    plan = hazard_ratio_sample_size(0.8, alpha=0.05, power=0.8, churn_control=0.45)
+    return Solution(
+        right=float(plan.events),
+        how=(f"Schoenfeld: d = (z_0.975 + z_0.8)^2 / (p (1 - p) log(HR)^2) = 4 * (1.960 + 0.842)^2 / "
+             f"log(0.8)^2 = {plan.events_exact:.1f}, so {plan.events:,} churn events (in both arms "
+             f"together). With 45 % of control customers churning that takes {plan.customers:,} customers."),
+        wrong={"customers": float(plan.customers),
+               "one_sided": float(hazard_ratio_sample_size(0.8, sides=1).events),
+               "linear": float(math.ceil(plan.events_exact * math.log(0.8) ** 2 / 0.2 ** 2)),
+               "no_allocation": float(math.ceil(plan.events_exact / 4))})
+
+
+def _experiments_plan():
+    from .compare import sample_size
+    from .experiments import calendar_plan, spending_boundaries
+
+    fixed = sample_size(0.65, 0.05)
+    n_max = math.ceil(fixed.n_total * spending_boundaries(looks=4).inflation_factor(0.8))
+    return fixed, n_max, calendar_plan(n_max, 120, horizon="30D", churn_after="30D")
+
+
+@_quiet
+def _experiments_3() -> Solution:
+    fixed, n_max, plan = _experiments_plan()
+    enrol = n_max / 120
+    return Solution(
+        right=float(plan.readable_week),
+        how=(f"{n_max:,} mature customers at 120 a week take {enrol:.2f} weeks to enrol; the last of them is "
+             f"mature 30 + 30 days = {60 / 7:.2f} weeks later: week {plan.readable_week:.2f}."),
+        wrong={"enrolment_only": enrol, "horizon_only": enrol + 30 / 7,
+               "no_inflation": fixed.n_total / 120 + 60 / 7, "per_arm": n_max / 2 / 120 + 60 / 7})
+
+
+# The variance reduction section 4 of notebook 07 prints for its simulated win-back campaign
+# ("variance reduction: 22.0%"); the question quotes it, so the checker uses the quoted value
+# (tests/test_exercises.py checks the notebook still prints it).
+_CAMPAIGN_VARIANCE_REDUCTION = 0.22
+
+
+@_quiet
+def _experiments_4() -> Solution:
+    from .compare import sample_size
+
+    plan = sample_size(0.45, 0.03)
+    n, kept = plan.n_control, 1 - _CAMPAIGN_VARIANCE_REDUCTION
+    right = math.ceil(n * kept)
+    return Solution(
+        right=float(right),
+        how=(f"rk.sample_size(0.45, 0.03) needs {n:,} customers per arm unadjusted. The variance of the "
+             f"difference is proportional to 1 / n, and CUPED leaves {kept:.0%} of it, so the same interval "
+             f"(the same power) needs {kept:.2f} x {n:,} = {right:,} customers per arm: the adjusted analysis "
+             f"is worth {1 / kept:.2f} times the customers. The interval-width ratio, sqrt({kept:.2f}) = "
+             f"{math.sqrt(kept):.3f}, is not the factor for n."),
+        wrong={"width": float(math.ceil(n * math.sqrt(kept))), "inverted": float(math.ceil(n / kept)),
+               "removed": float(math.ceil(n * _CAMPAIGN_VARIANCE_REDUCTION)),
+               "one_minus_rho": float(math.ceil(n * (1 - math.sqrt(_CAMPAIGN_VARIANCE_REDUCTION)))),
+               "unadjusted": float(n), "total": float(2 * right)})
+
+
+@functools.cache
+def _shop_customers() -> pd.DataFrame:
+    """Notebook 07's ``customers`` table (section 4): one row per customer of the shop's
+    experiment, with the first basket and the revenue and orders of the 30 days after it."""
+    from .compare import compare_retention
+
+    shop = _shop()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        final = compare_retention(shop.assignments, shop.transactions, horizon="30D", churn_after="30D")
+    tx = shop.transactions.merge(shop.assignments.rename(columns={"date": "start"}), on="customer_id")
+    first = tx[tx["date"] == tx["start"]].groupby("customer_id").agg(first_amount=("amount", "sum"),
+                                                                      channel=("channel", "first"))
+    after = tx[(tx["date"] > tx["start"]) & (tx["date"] <= tx["start"] + pd.Timedelta("30D"))]
+    month = after.groupby("customer_id").agg(revenue_30d=("amount", "sum"), orders_30d=("amount", "size"))
+    return (final.lifetimes.set_index("customer_id")[["arm", "mature", "retained"]].join(first).join(month)
+            .fillna({"revenue_30d": 0.0, "orders_30d": 0}))
+
+
+@_quiet
+def _experiments_5() -> Solution:
+    from .experiments import ratio_metric
+
+    customers = _shop_customers()
+    # alpha is also the guardrail's one-sided level: the one-sided 95 % lower bound is the
+    # lower end of the two-sided 90 % interval (alpha = 0.10).
+    one_sided = ratio_metric(customers, "revenue_30d", margin=0.05, alpha=0.10).row
+    two_sided = ratio_metric(customers, "revenue_30d", margin=0.05, alpha=0.05).row
+    buyers = customers[customers["revenue_30d"] > 0]
+    per_buyer = ratio_metric(buyers, "revenue_30d", margin=0.05, alpha=0.10).row
+    right = 100 * float(one_sided["lift_lower"])
+    return Solution(
+        right=right,
+        how=(f"Revenue per customer: loyalty {one_sided['treatment_value']:.2f} vs control "
+             f"{one_sided['control_value']:.2f}, a relative lift of {one_sided['lift']:+.2%}. The guardrail is a "
+             f"one-sided test at alpha = 0.05, so its bound is lift - z_0.95 x s.e. = {right:+.2f} % (the lower "
+             f"end of the 90 % two-sided interval), above the -5 % margin: the guardrail holds "
+             f"(non-inferiority p {two_sided['noninferiority_p']:.4f}). The 95 % interval's lower end, "
+             f"{100 * two_sided['lift_lower']:+.2f} %, belongs to a one-sided 2.5 % test."),
+        wrong={"two_sided": 100 * float(two_sided["lift_lower"]),
+               "absolute": (float(one_sided["ci_lower"]), float(two_sided["ci_lower"])),
+               "per_buyer": 100 * float(per_buyer["lift_lower"]),
+               "as_fraction": right / 100})
+
+
 _EXERCISES = [
     Exercise(
         id="crr-1", notebook="01_customer_retention_rate", title="CRR of a month with new customers",
@@ -481,22 +616,27 @@ _EXERCISES = [
         ),
         hint="Pass `as_of=\"1998-06-15\"` to `crr_table` and take the CRR of its last row."),
     Exercise(
-        id="cohorts-1", notebook="02_cohort_analysis", title="The January 1997 cohort",
-        question=("Of the CDNOW customers who **first bought in January 1997**, what share **bought again "
-                  "in February 1997**? Give it as a fraction to 3 decimals."),
+        id="cohorts-1", notebook="02_cohort_analysis", title="A weekly cohort",
+        question=("With weekly cohorts (weeks run Monday to Sunday): of the CDNOW customers who **first "
+                  "bought in the week of 3–9 March 1997**, what share **bought again in the following "
+                  "week** (10–16 March)? Give it as a fraction to 3 decimals."),
         unit="fraction", tolerance=_FRACTION, solve=_cohorts_1,
         mistakes=(
             Mistake("purchases", "You counted purchases, not customers: a customer who bought three "
-                                 "times in February counts once. Count distinct customers."),
+                                 "times in the week of 10–16 March counts once. Count distinct customers."),
             Mistake("everyone", "You divided by every customer in the log. Retention of a cohort divides "
-                                "by the cohort's size: the customers who first bought in January."),
-            Mistake("or_after", "You counted customers who came back in February *or later* "
-                                "(mode=\"on or after\"). The question asks about February only (mode=\"on\")."),
-            Mistake("windows", "You used 30-day windows after each customer's first purchase "
-                               "(periods=\"relative\"). The question asks about the calendar month "
-                               "February (periods=\"calendar\", the default)."),
+                                "by the cohort's size: the customers who first bought in the week of "
+                                "3–9 March."),
+            Mistake("or_after", "You counted customers who came back in the week of 10–16 March *or "
+                                "later* (mode=\"on or after\"). The question asks about that week only "
+                                "(mode=\"on\")."),
+            Mistake("windows", "You used 7-day windows after each customer's first purchase "
+                               "(periods=\"relative\"): for a customer who first bought on Sunday 9 March, "
+                               "window 1 is 16–22 March. The question asks about the calendar week "
+                               "10–16 March (periods=\"calendar\", the default)."),
         ),
-        hint="Use `rk.cohort_table(cdnow, \"M\")`: the cell of cohort 1997-01 and period 1 in `.rates`."),
+        hint="Use `rk.cohort_table(cdnow, \"W\", first_cohort=\"keep\")`: the cell of cohort "
+             "1997-03-03/1997-03-09 and period 1 in `.rates`."),
     Exercise(
         id="cohorts-2", notebook="02_cohort_analysis", title="Average retention without partial cells",
         question=("Analyse the coffee shop **as of 15 June 2024** (`as_of=\"2024-06-15\"`, monthly "
@@ -646,6 +786,102 @@ _EXERCISES = [
                                    "still thinks are probably alive."),
         ),
         hint="`rk.alive_vs_inactivity(bg, summary, churn_after=13).rule_churned_but_alive`."),
+    Exercise(
+        id="experiments-1", notebook="07_planning_and_monitoring", title="The boundary at look 2 of 4",
+        question=("An experiment is planned with **four equally spaced looks** and Lan–DeMets "
+                  "**O'Brien–Fleming-type** alpha spending, two-sided alpha = 0.05. Above what |z| does "
+                  "it stop at **look 2** (half the information)? Give it to 3 decimals."),
+        unit="z", tolerance=0.0015, solve=_experiments_1,
+        mistakes=(
+            Mistake("classical", "That is the classical O'Brien–Fleming boundary C_B·sqrt(K/k) "
+                                 "(`rk.classical_boundaries`). The question asks for Lan–DeMets spending of the "
+                                 "O'Brien–Fleming type (`rk.spending_boundaries`), which rpact and gsDesign use."),
+            Mistake("pocock", "That is Pocock-type spending: it spends alpha evenly. Use "
+                              "spending=\"obrien-fleming\"."),
+            Mistake("one_sided", "That spends all of alpha = 0.05 on one side. A two-sided test at 0.05 spends "
+                                 "0.025 on each side: keep sides=2."),
+            Mistake("fixed", "That is the fixed-horizon 1.96: testing every look at it is the peeking that "
+                             "inflates the false-positive rate."),
+            Mistake("neighbour", "That is the boundary of another look: look 2 is the second of the four."),
+        ),
+        hint="`rk.spending_boundaries(looks=4, alpha=0.05, spending=\"obrien-fleming\").boundaries` and take "
+             "the second value."),
+    Exercise(
+        id="experiments-2", notebook="07_planning_and_monitoring", title="Churn events for a hazard ratio of 0.8",
+        question=("You want to detect a **hazard ratio of 0.8** (20 % lower churn hazard) with the log-rank "
+                  "test, two-sided alpha = 0.05, 80 % power, equal arms; 45 % of control customers churn "
+                  "during the follow-up. How many **churn events** (both arms together) do you need?"),
+        unit="events", tolerance=0.005, relative=True, solve=_experiments_2,
+        mistakes=(
+            Mistake("customers", "That is the number of customers. The log-rank test's information is the "
+                                 "churn events: Schoenfeld's formula gives events, and customers follow from "
+                                 "the share who churn."),
+            Mistake("one_sided", "That is the one-sided (or alpha = 0.10) answer; keep the two-sided 5 % level."),
+            Mistake("linear", "You used (1 − HR)² where Schoenfeld's formula has log(HR)²."),
+            Mistake("no_allocation", "You left out the allocation: with equal arms p (1 − p) = 1/4, so the "
+                                     "formula has a factor 4: d = 4 (z₀.₉₇₅ + z₀.₈)² / log(HR)²."),
+        ),
+        hint="`rk.hazard_ratio_sample_size(0.8, churn_control=0.45).events` (Schoenfeld 1981)."),
+    Exercise(
+        id="experiments-3", notebook="07_planning_and_monitoring", title="When can the experiment be read?",
+        question=("Take section 1's monitored design: the fixed-design total of `rk.sample_size(0.65, 0.05)` "
+                  "(both arms) times the inflation factor of a four-look O'Brien–Fleming-type design at 80 % "
+                  "power, rounded up. A new shop assigns **120 customers a week**; retention is at day 30 with "
+                  "a 30-day churn window. In which **week** can the experiment be read? Give it to 1 decimal."),
+        unit="weeks", tolerance=0.06, solve=_experiments_3,
+        mistakes=(
+            Mistake("enrolment_only", "That is when enrolment ends. The last customers' retention is known only "
+                                      "30 + 30 days later, when they are mature."),
+            Mistake("horizon_only", "You added the 30-day horizon but not the 30-day window after it: a customer "
+                                    "is mature horizon + window after assignment."),
+            Mistake("no_inflation", "That is the fixed design. Four looks need the inflated maximum: "
+                                    "multiply by `design.inflation_factor(0.8)` and round up."),
+            Mistake("per_arm", "You used the customers of one arm; the shop enrols both arms at 120 a week."),
+        ),
+        hint="`rk.calendar_plan(n_max, 120, horizon=\"30D\", churn_after=\"30D\").readable_week`."),
+    Exercise(
+        id="experiments-4", notebook="07_planning_and_monitoring", title="What CUPED saves in customers",
+        question=("You plan another win-back campaign like section 4's: detect a rise in day-30 retention from "
+                  "45 % to 48 % (`rk.sample_size(0.45, 0.03)`, 80 % power, two-sided 5 % level), analysed with "
+                  "CUPED on past orders, which removed **22.0 % of the variance** in section 4's campaign. "
+                  "How many **customers per arm** does the adjusted analysis need for the same power?"),
+        unit="customers", tolerance=0.01, relative=True, solve=_experiments_4,
+        mistakes=(
+            Mistake("width", "You scaled by the interval-width ratio sqrt(1 − 0.22). The sample size follows "
+                             "the variance, which is proportional to 1 / n: multiply by 1 − 0.22."),
+            Mistake("inverted", "That is more customers than without CUPED: you divided by 1 − 0.22. The "
+                                "adjustment removes variance, so it needs fewer customers: multiply."),
+            Mistake("removed", "That is the share CUPED removed (22 %) of the customers; the adjusted analysis "
+                               "needs the share it keeps, 1 − 0.22."),
+            Mistake("one_minus_rho", "You subtracted the correlation sqrt(0.22) = ρ. CUPED removes ρ² of the "
+                                     "variance (22 % here), so the factor is 1 − ρ² = 0.78, not 1 − ρ."),
+            Mistake("unadjusted", "That is the plan without CUPED: `n_control` of `rk.sample_size(0.45, 0.03)`. "
+                                  "Now scale it by the variance CUPED leaves."),
+            Mistake("total", "That is both arms together; the question asks for customers per arm."),
+        ),
+        hint="Sample size is proportional to the variance: `rk.sample_size(0.45, 0.03).n_control` times the share "
+             "of the variance CUPED keeps, rounded up."),
+    Exercise(
+        id="experiments-5", notebook="07_planning_and_monitoring", title="The guardrail's bound",
+        question=("Section 5's guardrail: revenue per customer in the 30 days after assignment (`revenue_30d` "
+                  "of `customers`, every customer, 0 when they did not buy) may not fall by more than 5 %, a "
+                  "one-sided non-inferiority test at alpha = 0.05. What is the **lower confidence bound of the "
+                  "relative lift** that this test compares with −5 %? Give it in percent to 2 decimals "
+                  "(−3.00 for a 3 % fall)."),
+        unit="percent", tolerance=0.015, solve=_experiments_5,
+        mistakes=(
+            Mistake("two_sided", "That is the lower end of the two-sided 95 % interval, which puts 2.5 % in each "
+                                 "tail. The guardrail test is one-sided at 5 %: its bound is the lower end of the "
+                                 "90 % two-sided interval (`alpha=0.10`)."),
+            Mistake("absolute", "That is the bound of the absolute difference, in dollars per customer. The "
+                                "margin is relative (−5 %): read the bound of the relative lift, `lift_lower`."),
+            Mistake("per_buyer", "You kept only the customers who bought in the 30 days. Revenue per customer "
+                                 "divides by every assigned customer (0 for those who did not buy): dropping "
+                                 "non-buyers compares groups the programme itself may have changed."),
+            Mistake("as_fraction", "That is the bound as a fraction; give it in percent (−3.00 for a 3 % fall)."),
+        ),
+        hint="`rk.ratio_metric(customers, \"revenue_30d\", margin=0.05, alpha=0.10).row[\"lift_lower\"]`, in "
+             "percent: with alpha = 0.10 the two-sided interval's lower end is the one-sided 95 % bound."),
 ]
 
 _BY_ID = {ex.id: ex for ex in _EXERCISES}
@@ -706,9 +942,9 @@ def _read_number(answer, unit: str) -> tuple[float | None, str]:
         try:
             answer = float(text.rstrip("%"))
         except ValueError:
-            return None, f"{answer!r} is not a number. Give a number such as 0.147 or \"14.7%\"."
+            return None, f"{answer!r} is not a number. Give a number such as 0.25 or \"25%\"."
     if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, numbers.Real):
-        return None, f"{answer!r} is not a number. Give a number such as 0.147."
+        return None, f"{answer!r} is not a number. Give a number such as 0.25."
     value = float(answer)
     if not math.isfinite(value):
         return None, (f"Your answer is {value}: the computation gave no number (NaN often means a row or "
@@ -732,7 +968,7 @@ def check(exercise_id: str, answer) -> CheckResult:
     exercise_id : str
         For example ``"crr-1"`` or ``"cohorts-2"`` (:func:`list_exercises`).
     answer : number, str or None
-        Rates as fractions (0.147), percentages (14.7) or strings ("14.7%").
+        Rates as fractions (0.25), percentages (25) or strings ("25%").
 
     Returns
     -------

@@ -8,6 +8,7 @@ import difflib
 import numpy as np
 
 from .errors import ParameterError
+from ._options import legacy_arguments
 
 __all__ = ["adjust_p_values"]
 
@@ -33,7 +34,8 @@ def resolve_correction(value, name: str = "correction") -> str:
                          "('fdr_bh' is accepted for 'bh').")
 
 
-def adjust_p_values(p_values, method: str = "holm") -> np.ndarray:
+@legacy_arguments(renamed={"method": "correction"}, positional=("correction",))
+def adjust_p_values(p_values, *, correction: str = "holm") -> np.ndarray:
     """Adjust p-values for several comparisons: Holm (default), Benjamini-Hochberg or
     Bonferroni.
 
@@ -45,8 +47,9 @@ def adjust_p_values(p_values, method: str = "holm") -> np.ndarray:
     Parameters
     ----------
     p_values : array-like of float
-    method : {"holm", "bh", "bonferroni", "none"}
-        ``"fdr_bh"`` and ``"benjamini-hochberg"`` are accepted for ``"bh"``.
+    correction : {"holm", "bh", "bonferroni", "none"}
+        ``"fdr_bh"`` and ``"benjamini-hochberg"`` are accepted for ``"bh"``. (``method``
+        until 0.2.0.)
 
     Returns
     -------
@@ -56,12 +59,13 @@ def adjust_p_values(p_values, method: str = "holm") -> np.ndarray:
     --------
     >>> adjust_p_values([0.01, 0.04, 0.03]).round(4).tolist()  # Holm: 3*0.01, 2*0.03, max(1*0.04, 0.06)
     [0.03, 0.06, 0.06]
-    >>> adjust_p_values([0.01, 0.04, 0.03], method="bh").round(4).tolist()  # 3/1*0.01; 3/3*0.04; min(3/2*0.03, 0.04)
+    >>> adjust_p_values([0.01, 0.04, 0.03], correction="bh").round(4).tolist()  # 3/1*0.01; 3/3*0.04; min(3/2*0.03, 0.04)
     [0.03, 0.04, 0.04]
-    >>> adjust_p_values([0.01, 0.04, 0.03], method="bonferroni").round(4).tolist()  # 3 * p, capped at 1
+    >>> adjust_p_values([0.01, 0.04, 0.03], correction="bonferroni").round(4).tolist()  # 3 * p, capped at 1
     [0.03, 0.12, 0.09]
     """
-    method = resolve_correction(method, "method")
+    method = resolve_correction(correction, "correction")
+
     p = np.asarray(p_values, dtype=float)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)

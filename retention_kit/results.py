@@ -3,11 +3,14 @@ HTML/text rendering that makes results readable in Jupyter."""
 
 from __future__ import annotations
 
+import re
+import textwrap
 from html import escape
 
 import pandas as pd
 
-__all__ = ["DataQualityReport", "data_quality", "metadata", "set_metadata", "render_html", "format_p", "format_number"]
+__all__ = ["DataQualityReport", "data_quality", "metadata", "set_metadata", "render_html", "format_p",
+           "format_number", "format_percent", "is_rate_column", "Explanation", "explains", "Result"]
 
 
 def format_p(p) -> str:
@@ -43,34 +46,230 @@ def format_number(v) -> str:
     return f"{x:.4g}"
 
 
-def _display_table(table: pd.DataFrame) -> pd.DataFrame:
+def format_percent(v, decimals: int = 1) -> str:
+    """A rate kept as a fraction, shown as a percentage with a fixed number of decimals.
+
+    >>> format_percent(0.6289), format_percent(1.0), format_percent(-0.05), format_percent(None)
+    ('62.9 %', '100.0 %', '-5.0 %', '–')
+    """
+    if v is None or pd.isna(v):
+        return "–"
+    return f"{100 * float(v):,.{decimals}f} %"
+
+
+# Columns that hold rates (fractions, 0.629 for 62.9 %) in the kit's tables, by name: the last
+# word names what the fraction is; ``rate_*`` columns are arms' rates. Parameters such as
+# ``visit_rate_shape`` do not end in one of these words and stay numbers.
+_RATE_WORDS = frozenset({"rate", "retention", "survival", "share", "crr"})
+
+
+def is_rate_column(name) -> bool:
+    """Whether a column of a result table holds a rate (a fraction shown as a percentage).
+
+    >>> [is_rate_column(c) for c in ("crr", "churn_rate", "rate_c", "visit_rate_shape", "gap_days")]
+    [True, True, True, False, False]
+    """
+    words = str(name).lower().split("_")
+    return words[-1] in _RATE_WORDS or words[0] == "rate"
+
+
+def _display_table(table: pd.DataFrame, percent=None) -> pd.DataFrame:
     """The table as text for display only (the result keeps its numbers): p-values by name,
-    numbers by :func:`format_number`, and no 0, 1, 2 ... index that says nothing."""
+    rates as percentages (``percent``: the columns, default by name with
+    :func:`is_rate_column`), other numbers by :func:`format_number`, and no 0, 1, 2 ... index
+    that says nothing."""
     shown = table.copy()
+    rates = ({c: 1 for c in shown.columns if is_rate_column(c)} if percent is None
+             else dict(percent) if isinstance(percent, dict) else dict.fromkeys(percent, 1))
     for col in shown.columns:
         values = shown[col]
         if not (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)):
             continue
-        fmt = format_p if "p_value" in str(col) else format_number
-        shown[col] = values.map(fmt)
+        if "p_value" in str(col) or str(col) == "p_adjusted":
+            shown[col] = values.map(format_p)
+        elif col in rates:
+            shown[col] = values.map(lambda v, d=rates[col]: format_percent(v, d))
+        else:
+            shown[col] = values.map(format_number)
     if isinstance(shown.index, pd.RangeIndex) and shown.index.start == 0 and shown.index.step == 1:
         shown = shown.reset_index(drop=True)
-        return shown.style.hide(axis="index")
+        return shown.style.hide(axis="index").format(escape="html")
     return shown
 
 
-def render_html(title: str, table: pd.DataFrame | None, notes=(), *, styler=None) -> str:
-    """A titled table followed by short notes: the one HTML layout of the kit."""
+def render_html(title: str, table: pd.DataFrame | None, notes=(), *, styler=None, percent=None,
+                warnings=()) -> str:
+    """A titled table followed by short notes: the one HTML layout of the kit.
+
+    Rate columns show as percentages (``percent`` names them, or maps them to their number of
+    decimals; default: by name with one decimal, see :func:`is_rate_column`); ``warnings`` (the kit's caveats, as text or warning objects)
+    show as styled notes under the table."""
     parts = [f"<div class='retention-kit'><h4 style='margin:0.2em 0'>{escape(title)}</h4>"]
     if styler is not None:
         parts.append(styler.to_html())
     elif table is not None:
-        shown = _display_table(table)
+        shown = _display_table(table, percent)
         parts.append(shown.to_html() if hasattr(shown, "hide") else shown.to_html(na_rep="–"))
     for note in notes:
-        parts.append(f"<p style='margin:0.2em 0;font-size:90%'>{escape(note)}</p>")
+        parts.append(f"<p style='margin:0.2em 0;font-size:90%'>{_inline_html(str(note))}</p>")
+    if warnings:
+        from .errors import caveat_html
+        parts.append(caveat_html(warnings))
     parts.append("</div>")
     return "".join(parts)
+
+
+# Names of arguments, columns and functions in the kit's sentences (churn_after, logrank(),
+# first_cohort='exclude') are set as code in HTML, as in the documentation.
+_CODE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?:=\'[^\']*\'|=\w+)?(?:\(\))?"
+                   r"|\b[a-z][a-z0-9_]*\(\)")
+
+
+def _inline_html(text: str) -> str:
+    """Escaped text with code names set in ``<code>``."""
+    out, last = [], 0
+    for m in _CODE.finditer(text):
+        out.append(escape(text[last:m.start()]))
+        out.append(f"<code>{escape(m.group())}</code>")
+        last = m.end()
+    out.append(escape(text[last:]))
+    return "".join(out)
+
+
+def explains(method):
+    """Decorator for a result's ``explain`` method: what it returns becomes an
+    :class:`Explanation` (the same text, displayed as paragraphs in notebooks)."""
+    from functools import wraps
+
+    @wraps(method)
+    def explain(*args, **kwargs):
+        return Explanation(method(*args, **kwargs))
+
+    return explain
+
+
+class Explanation(str):
+    r"""What ``explain()`` returns: the plain sentences as a ``str`` (equal to the text, so it
+    prints, compares and joins like any string) that notebooks display as readable paragraphs.
+
+    Shown as the last expression of a cell, ``result.explain()`` renders as wrapped HTML
+    paragraphs (code names set as code); IPython's plain-text display wraps it at word
+    boundaries. ``print(result.explain())`` writes the text unchanged, one line per paragraph.
+
+    >>> text = Explanation("Half had churned by 61.0 days.\nUse logrank() for a test.")
+    >>> text == "Half had churned by 61.0 days.\nUse logrank() for a test.", text.paragraphs()
+    (True, ['Half had churned by 61.0 days.', 'Use logrank() for a test.'])
+    >>> print(Explanation("a " * 50).wrapped(20).splitlines()[0])
+    a a a a a a a a a a
+    """
+
+    __slots__ = ()
+
+    def paragraphs(self) -> list[str]:
+        """The paragraphs (the text's lines), without empty ones."""
+        return [line.strip() for line in self.split("\n") if line.strip()]
+
+    def wrapped(self, width: int = 88) -> str:
+        """The text filled to ``width`` columns, breaking between words only; a blank line
+        between paragraphs."""
+        return "\n\n".join(textwrap.fill(p, width, break_long_words=False, break_on_hyphens=False)
+                           for p in self.paragraphs())
+
+    def _repr_html_(self) -> str:
+        paras = "".join(f"<p style='margin:0.35em 0'>{_inline_html(p)}</p>" for p in self.paragraphs())
+        return (f"<div class='retention-kit-explain' style='max-width:50em;line-height:1.5;"
+                f"white-space:normal;word-break:normal;overflow-wrap:normal'>{paras}</div>")
+
+    def _repr_pretty_(self, printer, cycle) -> None:
+        printer.text(self.wrapped())
+
+
+class Result:
+    """The contract every result object of the kit keeps, so that a person reading any of them
+    (and the report, the CLI and the tests) finds the same five things in the same places.
+
+    Every result has
+
+    ``summary``
+        A read-only property returning a :class:`pandas.DataFrame`: the numbers that matter,
+        one row per group, arm, period, term or parameter. Never ``None``, never a field
+        assigned from outside, so ``result.summary`` is always the table and always current.
+        Where a result keeps a richer table under another name (``.table``), ``summary`` may
+        be that same table.
+    ``explain()``
+        The plain sentences with the result's own numbers and what they do not say, as an
+        :class:`Explanation` (a ``str``; write it with :func:`explains`).
+    ``title``
+        One line naming what was computed (the heading of the Jupyter table).
+    ``notes``
+        The caveats a reader must see next to the table, as strings; empty when there are
+        none. Results that collect them keep a list; the default is an empty tuple.
+    ``to_frame()``
+        The result as a DataFrame you own: a copy of ``summary``, to change, join or write
+        (``to_parquet``, ``to_csv``) without touching the result. A result whose ``summary``
+        aggregates a per-row table says so and returns that table instead
+        (:class:`~retention_kit.clv.CustomerValue`: one row per customer).
+
+    and two displays built from them: ``repr()`` (``Class: title``, the summary as text and a
+    pointer to ``.explain()``) and ``_repr_html_`` (the kit's one layout, :func:`render_html`:
+    title, summary with rates as percentages, notes). Results with a better display of their
+    own (a heat map of cohorts, an HTML table of verdicts) override these; what they show is
+    part of their tests.
+
+    Results hold data only (frames, numbers, strings, fitted models), never lambdas or
+    closures, so ``pickle`` and ``copy.deepcopy`` round-trip them with equal summaries.
+    ``tests/test_result_contract.py`` checks all of this on every public result class, and
+    fails for a class with ``explain`` and ``_repr_html_`` that does not derive from here.
+
+    Examples
+    --------
+    >>> class Tally(Result):
+    ...     title = "Customers per arm"
+    ...     @property
+    ...     def summary(self):
+    ...         return pd.DataFrame({"arm": ["control", "loyalty"], "customers": [1529, 1471]})
+    ...     @explains
+    ...     def explain(self):
+    ...         return "3,000 customers: 1,529 in control and 1,471 in loyalty."
+    >>> print(repr(Tally()))
+    Tally: Customers per arm
+           arm  customers
+    0  control       1529
+    1  loyalty       1471
+    (.explain() for the reading in words)
+    >>> Tally().to_frame().equals(Tally().summary), Tally().notes
+    (True, ())
+    """
+
+    # A plain class attribute, not a property: results that are dataclasses declare
+    # ``notes: list = field(default_factory=list)`` and set it in ``__init__``.
+    notes: tuple | list = ()
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """The result's table (every result class defines it)."""
+        raise NotImplementedError(f"{type(self).__name__} must define a summary property (a DataFrame).")
+
+    @property
+    def title(self) -> str:
+        """One line naming what was computed (every result class defines it)."""
+        raise NotImplementedError(f"{type(self).__name__} must define a title.")
+
+    def explain(self) -> Explanation:
+        """The reading in plain sentences (every result class defines it, with :func:`explains`)."""
+        raise NotImplementedError(f"{type(self).__name__} must define explain().")
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of :attr:`summary`: a DataFrame to change or write without touching the result."""
+        return self.summary.copy()
+
+    def __repr__(self) -> str:
+        with pd.option_context("display.width", 120, "display.precision", 4, "display.max_columns", 20):
+            table = self.summary.to_string()
+        return f"{type(self).__name__}: {self.title}\n{table}\n(.explain() for the reading in words)"
+
+    def _repr_html_(self) -> str:
+        return render_html(self.title, self.summary, [str(n) for n in self.notes])
 
 
 def _stamp(value) -> str | None:

@@ -159,7 +159,7 @@ def test_vectorised_log_rank_and_rmst_equal_the_kit():
                              "arm": np.repeat(["control", "treat"], 150)})[k]
         assert p_fast[r] == pytest.approx(rk.logrank(life, by="arm").p_value, rel=1e-8)
         k0, k1 = keep[r, 0], keep[r, 1]
-        ref = rk.rmst_difference(duration[r, 0][k0], churned[r, 0][k0], duration[r, 1][k1], churned[r, 1][k1], 90)
+        ref = rk.rmst_difference(duration[r, 0][k0], churned[r, 0][k0], duration[r, 1][k1], churned[r, 1][k1], horizon=90)
         assert (diff[r], lower[r], upper[r], p_rmst[r]) == pytest.approx(
             (ref.difference, ref.ci_lower, ref.ci_upper, ref.p_value), rel=1e-9)
         n = mature[r].sum(axis=1)
@@ -313,7 +313,7 @@ def test_kit_functions_directly_under_no_effect():
                              "arm": arm})[keep[r].ravel()]
         p_log.append(rk.logrank(life, by="arm").p_value)
         p_rmst.append(rk.rmst_difference(duration[r, 0][k0], churned[r, 0][k0], duration[r, 1][k1],
-                                         churned[r, 1][k1], 90).p_value)
+                                         churned[r, 1][k1], horizon=90).p_value)
     assert within(np.mean(np.array(p_log) < 0.05), 0.05, reps)
     assert within(np.mean(np.array(p_rmst) < 0.05), 0.05, reps)
 
@@ -327,7 +327,7 @@ def test_compare_retention_end_to_end_on_simulated_shops():
         shop = rk.simulate_shop(n_customers=600, seed=10_000 + seed, loyalty_hazard_ratio=1.0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", rk.RetentionWarning)
-            row = rk.compare_retention(shop.assignments, shop.transactions, rmst_horizon="60D").summary.iloc[0]
+            row = rk.compare_retention(shop.assignments, shop.transactions, rmst_horizon="60D", churn_after="30D").summary.iloc[0]
         for key in hits:
             hits[key] += row[key] < 0.05
     for key, count in hits.items():

@@ -62,7 +62,7 @@ def test_bundled_report_numbers_match_the_public_api(bundled):
         # No --churn-after: the report chooses the 95th percentile of the gaps between purchases.
         churn = pd.Timedelta(days=float(np.ceil(rk.purchase_gaps(events).quantile(0.95))))
         ab = rk.compare_retention(shop.assignments, events, horizon="30D", churn_after=churn).summary.loc["loyalty"]
-        life = rk.customer_lifetimes(events, churn_after=churn, keep_cols=["channel"])
+        life = rk.customer_lifetimes(events, churn_after=churn, by=["channel"])
         medians = rk.kaplan_meier(life, by="channel").median_lifetime().set_index("group")["median"]
     last = crr.iloc[-1]
     assert (f"CRR {last.name}: {last['crr']:.1%} (S={last['start']:,.0f}, N={last['new']:,.0f}, "
@@ -87,7 +87,7 @@ def test_bundled_report_is_reproducible_and_self_contained(bundled):
     assert re.search(r"Run \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", text)
     assert "retention-kit report --out example.html" in text
     # Plots are embedded; nothing is fetched from the network when the file is opened.
-    assert len(re.findall(r"<img[^>]+src=\"data:image/png;base64,", html)) == 4  # CRR, cohorts, survival, experiment
+    assert len(re.findall(r"<img[^>]+src=\"data:image/png;base64,", html)) == 5  # CRR, cohorts, survival, experiment, customer value
     assert not re.search(r"<script[^>]*src=\"https?:", html)
     # --show-code keeps the code; --notebook-out wrote the executed notebook with the parameters.
     assert "crr_table" in text
@@ -128,7 +128,7 @@ def test_own_csv_report_numbers_match_the_public_api(own_csv):
         warnings.simplefilter("ignore", rk.RetentionWarning)
         crr = rk.crr_table(events, "Q", amount_col="amount").table
         cohorts = rk.cohort_table(events, "Q").average()
-        life = rk.customer_lifetimes(events, churn_after="45D", keep_cols=["channel"])
+        life = rk.customer_lifetimes(events, churn_after="45D", by=["channel"])
         medians = rk.kaplan_meier(life, by="channel").median_lifetime().set_index("group")["median"]
     last = crr.iloc[-1]
     assert str(last.name) == "2024Q4"

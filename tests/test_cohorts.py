@@ -217,7 +217,7 @@ def test_breakdown_uses_value_at_acquisition():
     ev = log([("a", "2024-01-05"), ("a", "2024-02-05"), ("b", "2024-01-06"), ("c", "2024-01-07"),
               ("c", "2024-02-07"), ("b", "2024-03-01")],
              channel=["app", "walk-in", "app", "walk-in", "walk-in", "app"])
-    t = table(ev, "M", breakdown="channel")
+    t = table(ev, "M", by="channel")
     # a acquired via app (later walk-in still counts as app); b app; c walk-in.
     # app {a, b}: Jan 2, Feb a -> 1, Mar b -> 1 (partial); walk-in {c}: 1, 1, 0 (partial).
     assert list(t.groups) == ["app", "walk-in"]
@@ -293,7 +293,7 @@ def test_distinct_pairs_against_numpy_unique(n_customers):
     ({"active_if": [True, False]}, rk.ParameterError, "gave 2 values for 7 event rows"),
     ({"active_if": lambda df: df["customer_id"]}, rk.ParameterError, "must be True/False"),
     ({"customer_col": "user"}, rk.DataError, "Column 'user' .customer_col. not found"),
-    ({"breakdown": "country"}, rk.DataError, "Column 'country'"),
+    ({"by": "country"}, rk.DataError, "Column 'country'"),
     ({"active_if": lambda df: df["customer_id"] == "zz"}, rk.DataError, "No customer is left"),
     ({"brackets": [1], "metric": "revenue", "amount_col": "x"}, rk.ParameterError, "metric='customers'"),
 ])

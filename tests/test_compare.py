@@ -149,7 +149,7 @@ def test_bayesian_view_matches_seeded_monte_carlo(x_t, n_t, x_c, n_c, prior):
 
 def test_sample_ratio_check_by_hand_and_scipy():
     # Planned 1:2 of 3,000: expected 1,000 and 2,000. (1,100-1,000)^2/1,000 + (1,900-2,000)^2/2,000 = 15.
-    check = rk.sample_ratio_check({"control": 1_100, "loyalty": 1_900}, {"control": 1, "loyalty": 2})
+    check = rk.sample_ratio_check({"control": 1_100, "loyalty": 1_900}, planned_split={"control": 1, "loyalty": 2})
     assert check.statistic == pytest.approx(15.0)
     assert check.p_value == pytest.approx(stats.chi2.sf(15.0, 1))
     assert check.mismatch
@@ -169,9 +169,9 @@ def test_srm_warning_below_threshold_only():
 
 def test_planned_split_errors():
     with pytest.raises(rk.ParameterError, match=r"unknown: \['loyal'\], missing: \['loyalty'\]"):
-        rk.sample_ratio_check({"control": 10, "loyalty": 10}, {"control": 0.5, "loyal": 0.5})
+        rk.sample_ratio_check({"control": 10, "loyalty": 10}, planned_split={"control": 0.5, "loyal": 0.5})
     with pytest.raises(rk.ParameterError, match="must be positive"):
-        rk.sample_ratio_check({"control": 10, "loyalty": 10}, {"control": 0, "loyalty": 1})
+        rk.sample_ratio_check({"control": 10, "loyalty": 10}, planned_split={"control": 0, "loyalty": 1})
 
 
 def test_holm_and_bh_match_statsmodels():
@@ -181,7 +181,7 @@ def test_holm_and_bh_match_statsmodels():
     for _ in range(20):
         p = rng.uniform(0, 0.2, rng.integers(1, 8))
         for ours, theirs in (("holm", "holm"), ("bh", "fdr_bh")):
-            np.testing.assert_allclose(rk.adjust_p_values(p, ours), multipletests(p, method=theirs)[1], rtol=1e-12)
+            np.testing.assert_allclose(rk.adjust_p_values(p, correction=ours), multipletests(p, method=theirs)[1], rtol=1e-12)
 
 
 def test_adjust_p_values_keeps_nan_out_of_the_count():
@@ -298,7 +298,7 @@ def test_peeking_matches_scipy_multivariate_normal(looks, alpha):
     c = stats.norm.isf(alpha / 2)
     stay = stats.multivariate_normal(np.zeros(looks), cov).cdf(np.full(looks, c), lower_limit=np.full(looks, -c),
                                                                rng=np.random.default_rng(0))
-    assert rk.peeking_false_positive_rate(looks, alpha) == pytest.approx(1 - stay, abs=2e-4)
+    assert rk.peeking_false_positive_rate(looks, alpha=alpha) == pytest.approx(1 - stay, abs=2e-4)
 
 
 def test_peeking_matches_seeded_simulation():
@@ -447,7 +447,7 @@ def test_retained_and_mature_by_hand():
     assert wide.lifetimes.set_index("customer_id")["retained"].dropna().to_dict() == {"c1": True, "c2": False}
     assert "more than 30 and at most 90 days after assignment (a 60-day window" in wide.explain()
     with pytest.raises(rk.ParameterError, match="window"):
-        rk.compare_retention(assignments, events, horizon=30, window="-5D")
+        rk.compare_retention(assignments, events, horizon=30, window="-5D", churn_after="30D")
 
 
 @pytest.fixture(scope="module")
@@ -494,7 +494,7 @@ def test_whole_curve_matches_lifelines(shop_result):
     rmst_t = restricted_mean_survival_time(KaplanMeierFitter().fit(t["duration"], t["churned"]), t=90)
     rmst_c = restricted_mean_survival_time(KaplanMeierFitter().fit(c["duration"], c["churned"]), t=90)
     assert row["rmst_diff"] == pytest.approx(rmst_t - rmst_c, rel=1e-8)
-    same = rk.rmst_difference(c["duration"], c["churned"], t["duration"], t["churned"], 90)
+    same = rk.rmst_difference(c["duration"], c["churned"], t["duration"], t["churned"], horizon=90)
     assert (row["rmst_ci_lower"], row["rmst_ci_upper"]) == pytest.approx((same.ci_lower, same.ci_upper))
     data = pd.DataFrame({"duration": life["duration"], "churned": life["churned"].astype(int),
                          "loyalty": (life["arm"] == "loyalty").astype(float)})
@@ -519,7 +519,7 @@ def test_result_plots_and_html(shop_result):
 
 def test_lifetimes_input_gives_the_same_result(shop, shop_result):
     life = rk.customer_lifetimes(shop.transactions, churn_after="30D", start_times=shop.assignments,
-                                 keep_cols=["arm"])
+                                 by=["arm"])
     res = rk.compare_retention(shop.assignments, shop.transactions, lifetimes=life, horizon="30D",
                                churn_after="30D", rmst_horizon="90D")
     pd.testing.assert_frame_equal(res.summary, shop_result.summary)
@@ -544,18 +544,18 @@ def test_renamed_columns(shop, shop_result):
 def test_raw_input_errors(shop):
     asg, tx = shop.assignments, shop.transactions
     with pytest.raises(rk.DataError, match=r"Column 'group' \(arm_col\) not found in assignments.*'arm'"):
-        rk.compare_retention(asg, tx, arm_col="group")
+        rk.compare_retention(asg, tx, arm_col="group", churn_after="30D")
     twice = pd.concat([asg, asg.iloc[:3].assign(arm="loyalty")])
     with pytest.raises(rk.DataError, match=r"repeats 3 customers .*assigned to"):
-        rk.compare_retention(twice, tx)
+        rk.compare_retention(twice, tx, churn_after="30D")
     with pytest.raises(rk.DataError, match=r"Column 'arm' of assignments has 1 missing"):
-        rk.compare_retention(asg.assign(arm=asg["arm"].where(asg.index != 5)), tx)
+        rk.compare_retention(asg.assign(arm=asg["arm"].where(asg.index != 5)), tx, churn_after="30D")
     with pytest.raises(rk.ParameterError, match=r"Give the activity log \(events=...\)"):
-        rk.compare_retention(asg)
+        rk.compare_retention(asg, churn_after="30D")
     with pytest.raises(rk.ParameterError, match=r"control='Control'.*Did you mean 'control'"):
-        rk.compare_retention(asg, tx, control="Control")
+        rk.compare_retention(asg, tx, control="Control", churn_after="30D")
     with pytest.raises(rk.ParameterError, match="months and years have no fixed length"):
-        rk.compare_retention(asg, tx, horizon="1M")
+        rk.compare_retention(asg, tx, horizon="1M", churn_after="30D")
 
 
 def test_sample_ratio_mismatch_from_raw_logs(shop):
@@ -564,7 +564,7 @@ def test_sample_ratio_mismatch_from_raw_logs(shop):
     asg = shop.assignments[~shop.assignments["customer_id"].isin(lost)]
     tx = shop.transactions[~shop.transactions["customer_id"].isin(lost)]
     with pytest.warns(rk.SampleRatioMismatchWarning, match="Sample ratio mismatch"):
-        res = rk.compare_retention(asg, tx)
+        res = rk.compare_retention(asg, tx, churn_after="30D")
     assert res.srm.mismatch and "split is broken" in res.explain()
 
 
@@ -587,7 +587,7 @@ def test_crossing_curves_report_a_time_averaged_hazard_ratio():
     asg = pd.DataFrame({"customer_id": ids, "arm": arm, "date": starts})
     tx = _log_from_lifetimes(starts, life, ids)
     with pytest.warns(rk.ProportionalHazardsWarning, match="is a time average"):
-        res = rk.compare_retention(asg, tx, horizon="30D", as_of="2024-12-31")
+        res = rk.compare_retention(asg, tx, horizon="30D", as_of="2024-12-31", churn_after="30D")
     row = res.summary.loc["loyalty"]
     # Reported (it was withheld as NaN before), with the caveat and a plot over time.
     assert np.isfinite(row["hazard_ratio"]) and row["ph_p_value"] < 0.05
@@ -601,7 +601,7 @@ def test_crossing_curves_report_a_time_averaged_hazard_ratio():
 
 def test_peeking_from_raw_logs(shop):
     with pytest.warns(rk.PeekingWarning, match="of the planned 2,000"):
-        rk.compare_retention(shop.assignments, shop.transactions, planned_n=2000, looks=3)
+        rk.compare_retention(shop.assignments, shop.transactions, planned_n=2000, looks=3, churn_after="30D")
 
 
 def test_hazard_ratio_over_time_by_hand():
@@ -613,7 +613,7 @@ def test_hazard_ratio_over_time_by_hand():
                          "arm": ["control"] * 4 + ["b"] * 4})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = rk.compare_retention(None, lifetimes=life, horizon="1D", churn_after="1D", as_of="2024-06-30")
+        res = rk.compare_retention(lifetimes=life, horizon="1D", churn_after="1D", as_of="2024-06-30")
     one = res.hazard_ratio_over_time(intervals=1).iloc[0]
     se = np.sqrt(1 / 4 + 1 / 4)
     assert (one["events"], one["control_events"]) == (4, 4)
@@ -629,10 +629,10 @@ def test_assigned_counts_include_customers_too_new_to_classify():
     shop = rk.load_coffee_shop()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rk.RetentionWarning)
-        res = rk.compare_retention(shop.assignments, shop.transactions, as_of="2024-06-30")
+        res = rk.compare_retention(shop.assignments, shop.transactions, as_of="2024-06-30", churn_after="30D")
         life = rk.customer_lifetimes(shop.transactions, churn_after="30D", as_of="2024-06-30",
-                                     start_times=shop.assignments, keep_cols=["arm"])
-        from_table = rk.compare_retention(shop.assignments, lifetimes=life, as_of="2024-06-30")
+                                     start_times=shop.assignments, by=["arm"])
+        from_table = rk.compare_retention(shop.assignments, lifetimes=life, as_of="2024-06-30", churn_after="30D")
     by_as_of = shop.assignments[shop.assignments["date"] < "2024-07-01"].groupby("arm").size()
     assert dict(res.srm.observed) == by_as_of.to_dict() == {"control": 1152, "loyalty": 1109}
     assert rk.metadata(life)["not_yet_classifiable"] > 0  # the case this guards

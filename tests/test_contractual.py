@@ -165,3 +165,21 @@ def test_bad_input():
         model.retention_rate(0)
     with pytest.raises(rk.ParameterError, match=r"must be whole periods >= 0"):
         model.survival(1.5)
+
+
+def test_unit_given_at_the_fit_labels_the_plot_and_bad_units_are_refused():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    survivors = [1000, 631, 468, 382, 326, 289, 262, 241]  # Fader & Hardie (2007), regular customers
+    for fit in (rk.fit_sbg, rk.fit_bdw):
+        model = fit(survivors, unit="year")
+        assert model.unit == "year"
+        ax = model.plot(periods=12)
+        assert ax.get_xlabel().startswith("years since the start")
+        plt.close(ax.figure)
+        assert fit(survivors).unit is None
+        with pytest.raises(rk.ParameterError, match="unit="):
+            fit(survivors, unit=1)

@@ -214,6 +214,22 @@ def test_plots_and_rendering():
     ax2 = table.plot_decomposition()
     assert ax2.get_title().startswith("Customers at the end")
     html = table._repr_html_()
-    assert "Customer retention rate per month" in html and "14.7%" in html
+    assert "Customer retention rate per month" in html and "14.7 %" in html
     assert "CRRTable(transactions, per month" in repr(table)
     assert "1,488 customers (S)" in table.explain()
+
+
+def test_html_shows_rates_as_percentages_and_leaves_out_repeated_columns():
+    # Display only: the table keeps fractions and every column.
+    table = rk.crr_table(rk.load_cdnow(), freq="M")
+    html = table._repr_html_()
+    feb = table.table.loc["1997-02"]
+    assert f"{100 * feb['cohort_retention']:.1f} %" in html and f"{feb['cohort_retention']:.4f}" not in html
+    assert 0 < feb["cohort_retention"] < 1 and {"buyers", "new_lost"} <= set(table.table.columns)
+    # Under the default activity window buyers = E and new_lost = 0: not shown, and said so.
+    assert ">buyers<" not in html and ">new_<wbr>lost<" not in html and "say nothing new here" in html
+    assert "7,846" in html  # counts keep thousands separators
+    # With another activity window they carry information and are shown.
+    short = rk.crr_table(rk.load_cdnow(), freq="M", activity_window="14D")
+    assert (short.table["new_lost"] > 0).any() and not short.table["buyers"].equals(short.table["end"])
+    assert ">new_<wbr>lost<" in short._repr_html_() and ">buyers<" in short._repr_html_()

@@ -141,12 +141,12 @@ def test_left_censoring_warning_on_engines(data):
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-@pytest.mark.parametrize("kw", [dict(churn_after=30), dict(churn_after="60D", unit="M", as_of="2024-10-15"),
-                                dict(churn_after=45, censor_at="as_of", unit="W")])
+@pytest.mark.parametrize("kw", [dict(churn_after=30), dict(churn_after="60D", freq="M", as_of="2024-10-15"),
+                                dict(churn_after=45, censor_at="as_of", freq="W")])
 def test_customer_lifetimes_match_pandas(data, engine, kw):
     frame, _, _, inputs = data["shop"]
-    expected = rk.customer_lifetimes(frame, keep_cols=["channel"], **kw)
-    ours = rk.customer_lifetimes(inputs[engine], keep_cols=["channel"], **kw)
+    expected = rk.customer_lifetimes(frame, by=["channel"], **kw)
+    ours = rk.customer_lifetimes(inputs[engine], by=["channel"], **kw)
     pd.testing.assert_frame_equal(expected, ours)
     assert repr(ours.attrs["data_quality"]) == repr(expected.attrs["data_quality"])
 
@@ -157,9 +157,9 @@ def test_survival_table_matches_aggregated_lifetimes(data, dataset, engine):
     # pandas without segments takes the numpy path of survival_table: checked here too.
     frame, cols, _, inputs = data[dataset]
     by = None if dataset == "cdnow" else "channel"
-    for kw in (dict(churn_after=90), dict(churn_after=30, unit="M", censor_at="as_of"),
-               dict(churn_after="8W", unit="W", as_of="1998-01-31" if dataset == "cdnow" else "2024-06-30")):
-        expected = rk.aggregate_lifetimes(rk.customer_lifetimes(frame, keep_cols=by or (), **cols, **kw), by=by)
+    for kw in (dict(churn_after=90), dict(churn_after=30, freq="M", censor_at="as_of"),
+               dict(churn_after="8W", freq="W", as_of="1998-01-31" if dataset == "cdnow" else "2024-06-30")):
+        expected = rk.aggregate_lifetimes(rk.customer_lifetimes(frame, by=by or (), **cols, **kw), by=by)
         ours = rk.survival_table(inputs[engine], by=by, **cols, **kw)
         pd.testing.assert_frame_equal(expected, ours)
         assert ours.attrs["as_of"] == expected.attrs["as_of"]
@@ -170,7 +170,7 @@ def test_start_times_match_pandas(data, engine):
     frame, _, _, inputs = data["shop"]
     assignments = rk.load_coffee_shop().assignments
     late = assignments.assign(date=assignments["date"] + pd.Timedelta(days=1))  # events before the start
-    kw = dict(churn_after=30, start_times=late.iloc[:2500], keep_cols=["arm"])
+    kw = dict(churn_after=30, start_times=late.iloc[:2500], by=["arm"])
     with pytest.warns(rk.DataQualityWarning, match="customers of the events have no start"):
         expected = rk.customer_lifetimes(frame, **kw)
     with pytest.warns(rk.DataQualityWarning, match="customers of the events have no start"):
@@ -285,7 +285,7 @@ def test_as_of_before_the_data_and_empty_files(tmp_path, data):
 
 def test_options_the_engines_do_not_run_raise(data):
     _, _, _, inputs = data["cdnow"]
-    for kw, name in ((dict(periods="relative"), "periods"), (dict(breakdown="quantity"), "breakdown"),
+    for kw, name in ((dict(periods="relative"), "periods"), (dict(by="quantity"), "by"),
                      (dict(brackets=[1, (2, 3)]), "brackets"), (dict(active_if="x"), "active_if")):
         with pytest.raises(rk.ParameterError, match=rf"{name}=.* runs on pandas DataFrames only.*calendar"):
             rk.cohort_table(inputs["parquet"], **kw)
@@ -298,7 +298,7 @@ def test_options_the_engines_do_not_run_raise(data):
 def test_varying_carried_column_raises(data):
     _, _, _, inputs = data["cdnow"]
     with pytest.raises(rk.DataError, match=r"'quantity' in events varies within a customer for [\d,]+ customers"):
-        rk.customer_lifetimes(inputs["parquet"], churn_after=30, keep_cols=["quantity"])
+        rk.customer_lifetimes(inputs["parquet"], churn_after=30, by=["quantity"])
     with pytest.raises(rk.DataError, match=r"'quantity' in events varies within a customer"):
         rk.survival_table(inputs["polars"], churn_after=30, by="quantity")
 

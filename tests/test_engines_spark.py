@@ -72,9 +72,9 @@ def test_lifetimes_and_survival_table_match_pandas(data, transfer, monkeypatch):
 
     monkeypatch.setattr(_spark, "_has_arrow", lambda: transfer == "arrow")
     frame, _, _, sdf = data["shop"]
-    kw = dict(churn_after=30, keep_cols=["channel"], as_of="2024-11-30")
+    kw = dict(churn_after=30, by=["channel"], as_of="2024-11-30")
     pd.testing.assert_frame_equal(rk.customer_lifetimes(frame, **kw), rk.customer_lifetimes(sdf, **kw))
-    for extra in ({}, dict(unit="M", censor_at="as_of")):
+    for extra in ({}, dict(freq="M", censor_at="as_of")):
         pd.testing.assert_frame_equal(rk.survival_table(frame, churn_after=60, by="channel", **extra),
                                       rk.survival_table(sdf, churn_after=60, by="channel", **extra))
 

@@ -161,7 +161,7 @@ def test_every_family_is_adjusted_across_arms(three_arms):
     ctrl = life[life["arm"] == "control"]
     for arm in s.index:
         one = life[life["arm"] == arm]
-        ref = rk.rmst_difference(ctrl["duration"], ctrl["churned"], one["duration"], one["churned"], 90,
+        ref = rk.rmst_difference(ctrl["duration"], ctrl["churned"], one["duration"], one["churned"], horizon=90,
                                  alpha=level)
         assert (s.loc[arm, "rmst_ci_lower_adjusted"], s.loc[arm, "rmst_ci_upper_adjusted"]) == pytest.approx(
             (ref.ci_lower, ref.ci_upper), rel=1e-9)
@@ -227,6 +227,6 @@ def test_primary_is_declared_and_decides(three_arms):
     assert res.explain().startswith("Verdict for loyalty (primary analysis: restricted mean survival time "
                                     "to day 90): loyalty kept more customers than control; +8.4 days")
     with pytest.raises(rk.ParameterError, match="primary='rmts' is not an option. Did you mean 'rmst'"):
-        rk.compare_retention(shop.assignments, shop.transactions, primary="rmts")
+        rk.compare_retention(shop.assignments, shop.transactions, primary="rmts", churn_after="30D")
     with pytest.raises(rk.ParameterError, match="primary='logrank' needs the survival curves"):
         rk.compare_retention_counts({"control": (100, 30), "b": (100, 40)}, primary="logrank")

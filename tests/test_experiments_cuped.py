@@ -158,7 +158,7 @@ def test_pseudo_values_equal_brute_force_jackknife_with_lifelines():
 def rk_rmst_value(d, e, tau):
     import retention_kit as rk
 
-    return rk.rmst(d, e, tau).value
+    return rk.rmst(d, e, horizon=tau).value
 
 
 PROBS = np.array([0.4, 0.3, 0.2, 0.1])
@@ -219,3 +219,166 @@ def test_cuped_rmst_without_censoring_is_cuped_on_truncated_lifetimes():
     assert via_pseudo[["diff", "std_error"]].to_numpy() == pytest.approx(direct[["diff", "std_error"]].to_numpy())
     with pytest.raises(DataError, match="beyond the longest observed duration"):
         cuped_rmst(data.assign(churned=False), 10_000, "past_visits")
+
+
+# ---------------------------------------------------------------------------------------
+# Hazard ratio: Cox regression with the pre-assignment covariates
+# ---------------------------------------------------------------------------------------
+
+from statsmodels.duration.hazard_regression import PHReg  # noqa: E402
+
+from retention_kit.experiments import AdjustedHazardRatio, cuped_hazard_ratio  # noqa: E402
+
+LOG_HR = math.log(0.8)
+
+
+def _cox_experiment(rng, n, hr=0.8, share_new=0.3, whole_days=False):
+    """Win-back experiment with a constant churn hazard per customer: 0.01 a day times exp(pre-period
+    activity x ~ N(0, 1)) for known customers, 0.01 * exp(0.5) for brand-new ones (x missing), times
+    ``hr`` in the win-back arm. The Cox model of arm + x + missing indicator is the true model, so
+    its arm coefficient estimates the conditional log hazard ratio log(hr); staggered entry censors
+    independently of x."""
+    x = rng.normal(0, 1, n)
+    new = rng.random(n) < share_new
+    arm = np.where(rng.random(n) < 0.5, "winback", "control")
+    rate = 0.01 * np.exp(np.where(new, 0.5, x)) * np.where(arm == "winback", hr, 1.0)
+    life, follow = rng.exponential(1 / rate), rng.uniform(60, 180, n)
+    if whole_days:  # as in event logs: many tied durations, where Efron's correction matters
+        life, follow = np.floor(life), np.floor(follow)
+    return pd.DataFrame({"arm": arm, "duration": np.minimum(life, follow), "churned": life <= follow,
+                         "past_visits": np.where(new, np.nan, x)})
+
+
+def test_cox_adjusted_log_hr_equals_statsmodels_phreg_efron():
+    # Independent reference: statsmodels' PHReg (its own Newton-Raphson on the Efron partial
+    # likelihood, statsmodels.duration.hazard_regression, ties="efron") on the same rows, whole-day
+    # durations so that ties occur. The kit's numbers come from lifelines' CoxPHFitter.
+    data = _cox_experiment(np.random.default_rng(21), 1500, whole_days=True)
+    assert data.loc[data["churned"], "duration"].duplicated().mean() > 0.5  # heavily tied
+    res = cuped_hazard_ratio(data, "past_visits")
+    t = (data["arm"] == "winback").to_numpy(float)
+    x = data["past_visits"].fillna(data["past_visits"].mean()).to_numpy()
+    m = data["past_visits"].isna().to_numpy(float)
+    d, e = data["duration"].to_numpy(), data["churned"].to_numpy(float)
+    adjusted = PHReg(d, np.column_stack([t, x, m]), status=e, ties="efron").fit()
+    plain = PHReg(d, t[:, None], status=e, ties="efron").fit()
+    s = res.summary
+    assert s.loc["adjusted", "log_hr"] == pytest.approx(adjusted.params[0], abs=1e-4)
+    assert s.loc["adjusted", "std_error"] == pytest.approx(adjusted.bse[0], abs=1e-4)
+    assert s.loc["unadjusted", "log_hr"] == pytest.approx(plain.params[0], abs=1e-4)
+    assert s.loc["unadjusted", "std_error"] == pytest.approx(plain.bse[0], abs=1e-4)
+    assert s.loc["adjusted", "hazard_ratio"] == pytest.approx(math.exp(adjusted.params[0]), rel=1e-4)
+    z = 1.959964
+    assert s.loc["adjusted", "ci_lower"] == pytest.approx(math.exp(adjusted.params[0] - z * adjusted.bse[0]), rel=1e-4)
+    assert s.loc["adjusted", "p_value"] == pytest.approx(adjusted.pvalues[0], rel=1e-3)
+    assert res.se_ratio == pytest.approx(adjusted.bse[0] / plain.bse[0], rel=1e-3)
+    assert res.variance_reduction == pytest.approx(1 - res.se_ratio ** 2)
+    assert res.events == int(e.sum()) and res.n == len(data)
+
+
+def test_cox_result_contract_and_explain_names_the_estimand():
+    res = cuped_hazard_ratio(_cox_experiment(np.random.default_rng(22), 1200), "past_visits")
+    assert isinstance(res, AdjustedHazardRatio)
+    assert list(res.summary.index) == ["unadjusted", "adjusted"]
+    assert list(res.summary.columns) == ["hazard_ratio", "ci_lower", "ci_upper", "log_hr", "std_error", "z",
+                                         "p_value", "ph_p_value"]
+    text = res.explain()
+    assert "non-collapsibility" in text and "conditional hazard ratio" in text and "marginal hazard ratio" in text
+    assert "brand-new" in text and "Proportional hazards" in text
+    assert repr(res).startswith("AdjustedHazardRatio: ")
+    assert res._repr_html_().startswith("<div class='retention-kit'>")
+    assert 0 < res.summary.loc["adjusted", "ph_p_value"] <= 1
+    ax = res.plot()
+    assert isinstance(ax, matplotlib.axes.Axes) and ax.get_xscale() == "log"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["unadjusted (marginal)", "adjusted (conditional)"]
+    import retention_kit as rk
+    assert rk.cuped_hazard_ratio is cuped_hazard_ratio
+
+
+def test_cox_brand_new_customers_equal_the_missing_indicator_by_hand():
+    data = _cox_experiment(np.random.default_rng(23), 1500)
+    res = cuped_hazard_ratio(data, "past_visits")
+    assert res.new_customers == int(data["past_visits"].isna().sum()) > 0
+    assert res.covariates == ["past_visits", "past_visits_missing"]
+    by_hand = data.assign(past_visits=data["past_visits"].fillna(data["past_visits"].mean()),
+                          history_missing=data["past_visits"].isna().astype(float))
+    manual = cuped_hazard_ratio(by_hand, ["past_visits", "history_missing"])
+    assert manual.new_customers == 0
+    pd.testing.assert_frame_equal(res.summary, manual.summary, rtol=1e-9)
+    # Everyone new: nothing to adjust for, the adjusted row is the unadjusted one.
+    alone = cuped_hazard_ratio(data.assign(past_visits=np.nan), "past_visits")
+    assert alone.summary.loc["adjusted", "log_hr"] == pytest.approx(alone.summary.loc["unadjusted", "log_hr"])
+    assert "missing for every customer" in alone.explain()
+
+
+def test_cox_bad_input_says_what_to_fix():
+    data = _cox_experiment(np.random.default_rng(24), 300)
+    with pytest.raises(DataError, match=r"Columns \['past_visit'\] are not in the data.*Did you mean "
+                                        r"'past_visit' -> 'past_visits'\?"):
+        cuped_hazard_ratio(data, "past_visit")
+    with pytest.raises(DataError, match="non-numeric values such as 'often'"):
+        cuped_hazard_ratio(data.assign(past_visits=["often"] + [1.0] * 299), "past_visits")
+    with pytest.raises(DataError, match=r"holds only one arm \(\['control'\]\)"):
+        cuped_hazard_ratio(data[data["arm"] == "control"], "past_visits")
+    with pytest.raises(DataError, match="No churn events among the 300 customers"):
+        cuped_hazard_ratio(data.assign(churned=False), "past_visits")
+    with pytest.raises(DataError, match="No churn events in the winback arm"):
+        cuped_hazard_ratio(data.assign(churned=data["churned"] & (data["arm"] == "control")), "past_visits")
+    with pytest.raises(DataError, match="finite, non-negative"):
+        cuped_hazard_ratio(data.assign(duration=-data["duration"]), "past_visits")
+    with pytest.raises(ParameterError, match="control='ctrl' is not an arm"):
+        cuped_hazard_ratio(data, "past_visits", control="ctrl")
+    with pytest.raises(ParameterError, match="alpha"):
+        cuped_hazard_ratio(data, "past_visits", alpha=5)
+
+
+def _cox_calibration(sims, n, seed):
+    """Replicates of the win-back experiment with a true conditional hazard ratio of 0.8: the
+    adjusted and unadjusted log hazard ratios, standard errors and z."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for _ in range(sims):
+        s = cuped_hazard_ratio(_cox_experiment(rng, n), "past_visits").summary
+        rows.append([s.loc["adjusted", "log_hr"], s.loc["adjusted", "std_error"], s.loc["adjusted", "z"],
+                     s.loc["unadjusted", "log_hr"], s.loc["unadjusted", "std_error"], s.loc["unadjusted", "z"]])
+    r = np.array(rows)
+    found = {
+        "bias": r[:, 0].mean() - LOG_HR, "mc_error": r[:, 0].std(ddof=1) / math.sqrt(sims),
+        "marginal_log_hr": r[:, 3].mean(),
+        "coverage": np.mean(np.abs(r[:, 0] - LOG_HR) <= 1.959964 * r[:, 1]),
+        "se_ratio": r[:, 1].mean() / r[:, 4].mean(), "sd_ratio": r[:, 0].std(ddof=1) / r[:, 3].std(ddof=1),
+        "se_vs_sd": r[:, 1].mean() / r[:, 0].std(ddof=1),
+        "power_adjusted": np.mean(np.abs(r[:, 2]) >= 1.959964),
+        "power_unadjusted": np.mean(np.abs(r[:, 5]) >= 1.959964),
+        "z_gain": np.abs(r[:, 2]) - np.abs(r[:, 5]), "attenuation": r[:, 3] - r[:, 0],
+    }
+    mc = 3 * math.sqrt(0.05 * 0.95 / sims)
+    # The adjusted estimate is unbiased for the conditional log hazard ratio (the model is true) ...
+    assert abs(found["bias"]) <= 3 * found["mc_error"] + 0.01
+    # ... its interval covers it at the nominal rate, and its standard error is the estimate's spread.
+    assert abs(found["coverage"] - 0.95) <= mc
+    assert found["se_vs_sd"] == pytest.approx(1.0, abs=4 / math.sqrt(sims))
+    # The unadjusted estimate is of the marginal hazard ratio, closer to 1 in every replicate on average
+    # (non-collapsibility, not bias: the arms are randomised) ...
+    att = found["attenuation"]
+    assert att.mean() > 3 * att.std(ddof=1) / math.sqrt(sims)
+    # ... the adjusted standard error is NOT smaller (about 0.3 % larger here) ...
+    assert found["se_ratio"] > 1.0
+    # ... and yet the adjusted test is more powerful: |z| grows in (nearly) every replicate.
+    gain = found["z_gain"]
+    assert gain.mean() > 3 * gain.std(ddof=1) / math.sqrt(sims)
+    return found
+
+
+def test_cox_adjustment_is_unbiased_for_the_conditional_hr_and_gains_power():
+    _cox_calibration(sims=40, n=1000, seed=2)
+
+
+@pytest.mark.slow
+def test_cox_adjustment_calibration_long():
+    # Seed 1, 200 replicates of 1,000 customers (about 1 minute). Found: bias of the adjusted log HR
+    # +0.003 (Monte Carlo error 0.005), coverage of the conditional HR 95.0 %, unadjusted (marginal)
+    # log HR -0.173 against the conditional -0.223 (HR 0.84 vs 0.80); standard error ratio 1.003
+    # (adjusted larger), yet power 79.5 % adjusted against 63.5 % unadjusted (mean z -2.85 vs -2.25).
+    found = _cox_calibration(sims=200, n=1000, seed=1)
+    assert found["power_adjusted"] > found["power_unadjusted"] + 0.08

@@ -136,7 +136,7 @@ def _simulate_rmst(plan, hazard_c, hazard_t, sims, seed, accrual=None, min_follo
             life = rng.exponential(1 / lam, n)
             follow = np.full(n, tau) if accrual is None else min_follow_up + rng.uniform(0, accrual, n)
             limit = np.minimum(follow, tau)
-            est.append(rk.rmst(np.minimum(life, limit), life < limit, tau))
+            est.append(rk.rmst(np.minimum(life, limit), life < limit, horizon=tau))
         d = est[1].value - est[0].value
         diffs.append(d)
         z.append(d / math.hypot(est[0].std_error, est[1].std_error))
@@ -177,7 +177,7 @@ def test_rmst_errors_and_words():
         rmst_sample_size(60, churn_control=0.4)
     with pytest.raises(ParameterError, match="both accrual"):
         rmst_sample_size(60, churn_control=0.4, hazard_ratio=0.8, accrual=10)
-    with pytest.raises(ParameterError, match="must exceed tau"):
+    with pytest.raises(ParameterError, match="must exceed the horizon"):
         rmst_variance(0.01, 60, accrual=10, min_follow_up=20)
     plan = rmst_sample_size(60, churn_control=0.4, hazard_ratio=0.8)
     assert "2,137 customers" in plan.explain() and "RMSTPlan" in repr(plan)

@@ -29,6 +29,10 @@ def _results():
         "cuped_rmst": rk.cuped_rmst(data, 30, "pre"),
         "ratio_metric": rk.ratio_metric(data, "revenue", "orders", margin=0.05),
         "segment_effects": rk.segment_effects(data, "retained", "channel"),
+        "monitor_look": rk.monitor_look(rk.spending_boundaries([0.4, 0.7, 1.0], sides=1).with_futility(0.8),
+                                        1.2, 70, 100),
+        "monitor_confidence_sequence": rk.compare_retention_counts({"control": (500, 150), "loyalty": (500, 180)})
+        .monitor("confidence-sequence", planned_n=1000),
     }
 
 

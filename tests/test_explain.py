@@ -14,7 +14,7 @@ import retention_kit as rk
 def shop_lifetimes():
     shop = rk.load_coffee_shop()
     life = rk.customer_lifetimes(shop.transactions, churn_after=30, start_times=shop.assignments,
-                                 keep_cols=["channel", "arm"])
+                                 by=["channel", "arm"])
     return shop, life
 
 
@@ -67,7 +67,7 @@ def test_logrank_explains_evidence_not_size(shop_lifetimes):
 def test_rmst_explains_a_hand_checked_value():
     # Kaplan-Meier: S = 0.8 after t=1, 0.8 * 3/4 = 0.6 after t=2, 0.3 after t=4, so
     # RMST(4) = 1 * 1 + 0.8 * (2 - 1) + 0.6 * (4 - 2) = 3.0 days, 75 % of the horizon.
-    text = rk.rmst([1, 2, 2, 4, 5], [1, 1, 0, 1, 0], 4).explain()
+    text = rk.rmst([1, 2, 2, 4, 5], [1, 1, 0, 1, 0], horizon=4).explain()
     pinned(text, (
         'Within the first 4 days, a customer stays on average 3.0 days (95% interval 1.9 to 4.1),'
         ' i.e. 75.0% of the horizon; estimated from 5 customers of whom 3 churned. It says '
@@ -112,7 +112,7 @@ def test_experiment_verdict_explains_definition_and_every_view(shop_lifetimes):
     shop = shop_lifetimes[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", rk.RetentionWarning)
-        text = rk.compare_retention(shop.assignments, shop.transactions, horizon="30D").explain()
+        text = rk.compare_retention(shop.assignments, shop.transactions, horizon="30D", churn_after="30D").explain()
     pinned(text, (
         'Verdict for loyalty (primary analysis: retention at day 30, pooled z-test): loyalty kept'
         " more customers than control; +6.0 points (95% CI +2.6 to +9.4), p = 0.0005.\n'Retained a"
@@ -157,3 +157,62 @@ def test_cox_drivers_explain_hazard_ratios_and_causality(shop_lifetimes):
         ' is a fair summary. Hazard ratios describe associations; only randomised terms (an '
         'experiment arm) read as causal effects.'
     ))
+
+
+# --------------------------------------------------------------------------------------
+# How an explanation shows: plain text that notebooks render as paragraphs
+# --------------------------------------------------------------------------------------
+
+def test_explain_returns_text_that_notebooks_render_as_paragraphs(shop_lifetimes):
+    km = rk.kaplan_meier(shop_lifetimes[1], by="channel")
+    results = [km, rk.crr_table(rk.load_coffee_shop().transactions, freq="M"),
+               rk.purchase_gaps(rk.load_coffee_shop().transactions), rk.rmst([1, 2, 2, 4, 5], [1, 1, 0, 1, 0], horizon=4),
+               rk.fit_sbg([1000, 631, 468, 382, 326, 289, 262, 241])]
+    for result in results:
+        text = result.explain()
+        assert isinstance(text, str) and isinstance(text, rk.results.Explanation)
+        plain = str.__str__(text)
+        assert text == plain and f"{text}" == plain and print_of(text) == plain + "\n"
+        html = text._repr_html_()
+        assert html.count("<p") == len(text.paragraphs()) and "white-space:normal" in html
+        # The plain-text display (IPython) wraps between words only: no word is cut.
+        pretty = text.wrapped(60)
+        assert pretty.split() == plain.split() and max(map(len, pretty.splitlines())) <= 60
+    html = km.explain()._repr_html_()
+    assert "<code>logrank()</code>" in html and "<code>" not in km.explain()
+
+
+def print_of(text) -> str:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        print(text)
+    return out.getvalue()
+
+
+def test_multi_paragraph_explanations_keep_their_paragraphs():
+    text = rk.results.Explanation("First paragraph, 13.2 % kept.\nSecond one: p < 0.001.")
+    assert text.paragraphs() == ["First paragraph, 13.2 % kept.", "Second one: p < 0.001."]
+    assert "13.2 %" in text._repr_html_() and "p &lt; 0.001" in text._repr_html_()
+    assert text.wrapped() == "First paragraph, 13.2 % kept.\n\nSecond one: p < 0.001."
+
+
+def test_survival_curves_suggest_a_test_only_until_one_is_run(shop_lifetimes):
+    life = shop_lifetimes[1]
+    km = rk.kaplan_meier(life, by="arm")
+    assert km.explain().endswith("Differences between curves are descriptive: use logrank() for a test.")
+    test = km.logrank()
+    assert test.p_value == rk.logrank(life, by="arm").p_value
+    text = km.explain()
+    assert "use logrank()" not in text
+    assert text.endswith("The log-rank test of the differences: chi-square 74.46 on 1 df, p < 0.001, "
+                         "a difference unlikely under equal retention.")
+    # A test run separately can be handed over; one curve has nothing to compare.
+    other = rk.kaplan_meier(life, by="channel")
+    assert "use logrank()" not in other.explain(logrank=rk.logrank(life, by="channel"))
+    single = rk.kaplan_meier(life)
+    assert "logrank" not in single.explain()
+    with pytest.raises(rk.DataError):
+        single.logrank()

@@ -35,7 +35,7 @@ def shop():
 @pytest.fixture(scope="module")
 def life(shop):
     return rk.customer_lifetimes(shop.transactions, churn_after=CHURN_AFTER, start_times=shop.assignments,
-                                 keep_cols=["arm"])
+                                 by=["arm"])
 
 
 @pytest.fixture(scope="module")
@@ -103,8 +103,8 @@ def test_rmst_recovers_the_truth_only_without_late_starters(shop, life, old_life
     # integrand is a smooth mixture of exponentials; a 0.5-day grid gives the same 56.01).
     grid = np.linspace(0, 90, 31)
     truth = integrate.simpson([shop.true_retention(max(t, 1e-9)) for t in grid], x=grid)  # 56.01 days
-    new = rk.rmst(life["duration"], life["churned"], 90)
-    old = rk.rmst(old_life["duration"], old_life["churned"], 90)
+    new = rk.rmst(life["duration"], life["churned"], horizon=90)
+    old = rk.rmst(old_life["duration"], old_life["churned"], horizon=90)
     assert abs(new.value - truth) < 3 * new.std_error, (new.value, new.std_error, truth)  # 55.50 +/- 0.32
     assert old.value - truth > 3 * old.std_error, (old.value, truth)  # 57.46 before
 
@@ -123,7 +123,7 @@ def test_survival_table_drops_them_on_every_path(shop, life):
     assert table["count"].sum() == len(life) and table.attrs["not_yet_classifiable"] == 6_521
     duckdb = pytest.importorskip("duckdb")
     rel = duckdb.connect().from_df(shop.transactions[["customer_id", "date", "channel"]])
-    for kw in (dict(), dict(by="channel"), dict(unit="W")):
+    for kw in (dict(), dict(by="channel"), dict(freq="W")):
         ours = rk.survival_table(rel, churn_after=CHURN_AFTER, **kw)
         expected = rk.survival_table(shop.transactions, churn_after=CHURN_AFTER, **kw)
         pd.testing.assert_frame_equal(ours, expected)

@@ -171,7 +171,7 @@ def test_config_refuses_bad_options_and_rebuilds_its_command():
     assert ReportConfig().command() == "retention-kit report --out report.html"
     assert set(cfg.parameters()) == {"data_path", "customer_col", "time_col", "amount_col", "segment_col",
                                      "arm_col", "assigned_col", "control_arm", "date_format", "period",
-                                     "as_of", "churn_after", "horizon", "cli"}
+                                     "as_of", "churn_after", "horizon", "planned_n", "mde", "looks", "cli"}
 
 
 # -- header and text ----------------------------------------------------------------------
@@ -239,7 +239,7 @@ def test_experiment_text_says_which_way_and_when_it_is_unclear():
                          "churned": True, "arm": ["control"] * 20 + ["b"] * 20})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        same = rk.compare_retention(None, lifetimes=life, horizon="30D", churn_after="30D", as_of="2024-06-30")
+        same = rk.compare_retention(lifetimes=life, horizon="30D", churn_after="30D", as_of="2024-06-30")
     assert report.experiment_text(same).startswith("**No clear difference between b and control.**")
 
 
@@ -355,7 +355,7 @@ def test_small_segments_are_not_ranked():
     for i in range(3):  # tiny: 3 customers
         rows += [(f"tiny{i}", "2024-01-01", "tiny"), (f"tiny{i}", "2024-01-03", "tiny")]
     log = pd.DataFrame(rows, columns=["customer_id", "date", "seg"]).assign(date=lambda d: pd.to_datetime(d["date"]))
-    life = rk.customer_lifetimes(log, churn_after="30D", as_of="2024-12-31", keep_cols=["seg"])
+    life = rk.customer_lifetimes(log, churn_after="30D", as_of="2024-12-31", by=["seg"])
     curves = rk.kaplan_meier(life, by="seg")
     test = rk.logrank(life, by="seg")
     text = report.survival_text(curves, rk.purchase_gaps(log), pd.Timedelta(days=30), test)

@@ -52,7 +52,7 @@ def loop_rmst(durations, events, t):
 def test_hand_example():
     # S = 0.8 on [2,4), 0.5333 on [4,6): RMST(5) = 2 + 1.6 + 0.5333 = 4.1333.
     # Var = 2.1333^2/(5*4) + 0.5333^2/(3*2) = 0.22756 + 0.04741 = 0.27496 -> SE 0.52437.
-    res = rk.rmst([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], t=5)
+    res = rk.rmst([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], horizon=5)
     assert res.value == pytest.approx(2 + 0.8 * 2 + 0.8 * 2 / 3, abs=1e-12)
     expected_var = (0.8 * 2 + 0.8 * 2 / 3) ** 2 / 20 + (0.8 * 2 / 3) ** 2 / 6
     assert res.std_error == pytest.approx(expected_var**0.5, rel=1e-12)
@@ -69,7 +69,7 @@ def test_matches_loop_implementation_with_ties(seed):
     durations = np.round(rng.exponential(10, n))  # rounding creates many ties
     events = rng.random(n) < 0.7
     t = float(np.quantile(durations, 0.8))
-    res = rk.rmst(durations, events, t)
+    res = rk.rmst(durations, events, horizon=t)
     value, se = loop_rmst(durations.tolist(), events.tolist(), t)
     assert res.value == pytest.approx(value, rel=1e-10)
     assert res.std_error == pytest.approx(se, rel=1e-10)
@@ -84,7 +84,7 @@ def test_value_matches_lifelines_but_not_its_variance():
     t = 40.0
     kmf = KaplanMeierFitter().fit(durations, events)
     ll_value, ll_var = restricted_mean_survival_time(kmf, t=t, return_variance=True)
-    res = rk.rmst(durations, events, t)
+    res = rk.rmst(durations, events, horizon=t)
     assert res.value == pytest.approx(ll_value, rel=1e-6)
     # lifelines issue #1682: its "variance" is Var[min(T, t)] across customers, about n times
     # the sampling variance of the estimate.
@@ -101,7 +101,7 @@ def test_standard_error_matches_sampling_sd():
     for i in range(reps):
         life = rng.exponential(20, n)
         cens = rng.uniform(0, 60, n)
-        res = rk.rmst(np.minimum(life, cens), life <= cens, t)
+        res = rk.rmst(np.minimum(life, cens), life <= cens, horizon=t)
         values[i], ses[i] = res.value, res.std_error
     sd = values.std(ddof=1)
     assert np.mean(ses) == pytest.approx(sd, rel=0.08)
@@ -116,9 +116,9 @@ def test_weights_equal_raw_rows():
     rng = np.random.default_rng(3)
     durations = rng.integers(1, 30, 500).astype(float)
     events = rng.random(500) < 0.6
-    raw = rk.rmst(durations, events, 20)
+    raw = rk.rmst(durations, events, horizon=20)
     agg = pd.DataFrame({"d": durations, "e": events}).groupby(["d", "e"]).size().reset_index(name="n")
-    weighted = rk.rmst(agg["d"], agg["e"], 20, weights=agg["n"])
+    weighted = rk.rmst(agg["d"], agg["e"], horizon=20, weights=agg["n"])
     assert weighted.value == pytest.approx(raw.value, rel=1e-12)
     assert weighted.std_error == pytest.approx(raw.std_error, rel=1e-12)
     assert weighted.customers == 500
@@ -126,16 +126,16 @@ def test_weights_equal_raw_rows():
 
 def test_curve_reaching_zero_allows_any_horizon():
     # Everyone churns: S = 0 after 3, so RMST(10) = 1 + 2/3 + 1/3 = 2 (the mean lifetime).
-    res = rk.rmst([1, 2, 3], [1, 1, 1], t=10)
+    res = rk.rmst([1, 2, 3], [1, 1, 1], horizon=10)
     assert res.value == pytest.approx(2.0)
     # Var = A(1)^2 * 1/(3*2) + A(2)^2 * 1/(2*1) = 1^2/6 + (1/3)^2/2 = 0.22222; last term 0.
     assert res.std_error == pytest.approx((1 / 6 + 1 / 18) ** 0.5)
 
 
 def test_difference_is_b_minus_a_with_independent_se():
-    a = rk.rmst([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], 5)
-    b = rk.rmst([1, 2, 3, 5, 6], [1, 1, 0, 1, 0], 5)
-    diff = rk.rmst_difference([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], [1, 2, 3, 5, 6], [1, 1, 0, 1, 0], 5,
+    a = rk.rmst([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], horizon=5)
+    b = rk.rmst([1, 2, 3, 5, 6], [1, 1, 0, 1, 0], horizon=5)
+    diff = rk.rmst_difference([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], [1, 2, 3, 5, 6], [1, 1, 0, 1, 0], horizon=5,
                               labels=("control", "loyalty"))
     assert diff.difference == pytest.approx(b.value - a.value)  # 3.6 - 4.1333
     assert diff.std_error == pytest.approx(np.sqrt(a.std_error**2 + b.std_error**2))
@@ -155,12 +155,12 @@ def test_difference_under_the_null_has_calibrated_p_values():
     for _ in range(600):
         la, lb = rng.exponential(15, 200), rng.exponential(15, 200)
         ca, cb = rng.uniform(0, 40, 200), rng.uniform(0, 40, 200)
-        pvals.append(rk.rmst_difference(np.minimum(la, ca), la <= ca, np.minimum(lb, cb), lb <= cb, 20).p_value)
+        pvals.append(rk.rmst_difference(np.minimum(la, ca), la <= ca, np.minimum(lb, cb), lb <= cb, horizon=20).p_value)
     assert 0.03 <= np.mean(np.array(pvals) < 0.05) <= 0.075
 
 
 def test_result_object_reads_well():
-    res = rk.rmst([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], t=5, label="walk-in")
+    res = rk.rmst([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], horizon=5, label="walk-in")
     assert list(res.summary.columns) == ["group", "horizon", "rmst", "std_error", "ci_lower", "ci_upper",
                                          "customers", "churned"]
     assert "4.1 days" in res.explain() and "walk-in" in res.explain()
@@ -169,36 +169,36 @@ def test_result_object_reads_well():
 
 
 def test_horizon_beyond_follow_up_raises():
-    with pytest.raises(rk.ParameterError, match=r"t=10 is beyond the longest observed duration \(6\).*t <= 6"):
-        rk.rmst([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], t=10)
+    with pytest.raises(rk.ParameterError, match=r"horizon=10 is beyond the longest observed duration \(6\).*horizon <= 6"):
+        rk.rmst([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], horizon=10)
 
 
 @pytest.mark.parametrize("t", [0, -1, "soon", np.nan])
 def test_bad_horizon(t):
-    with pytest.raises(rk.ParameterError, match="t="):
-        rk.rmst([1, 2], [1, 0], t=t)
+    with pytest.raises(rk.ParameterError, match="horizon="):
+        rk.rmst([1, 2], [1, 0], horizon=t)
 
 
 def test_bad_inputs():
     with pytest.raises(rk.DataError, match="durations has 1 missing or negative values, for example -1.0"):
-        rk.rmst([1, -1], [1, 0], t=1)
+        rk.rmst([1, -1], [1, 0], horizon=1)
     with pytest.raises(rk.DataError, match="event_observed must be True/False.*for example 2"):
-        rk.rmst([1, 2], [1, 2], t=1)
+        rk.rmst([1, 2], [1, 2], horizon=1)
     with pytest.raises(rk.DataError, match="same length"):
-        rk.rmst([1, 2], [1], t=1)
+        rk.rmst([1, 2], [1], horizon=1)
     with pytest.raises(rk.DataError, match=r"weights must hold whole, non-negative counts.*0.5"):
-        rk.rmst([1, 2], [1, 0], t=1, weights=[1, 0.5])
+        rk.rmst([1, 2], [1, 0], horizon=1, weights=[1, 0.5])
     with pytest.raises(rk.ParameterError, match="alpha=1.5"):
-        rk.rmst([1, 2], [1, 0], t=1, alpha=1.5)
+        rk.rmst([1, 2], [1, 0], horizon=1, alpha=1.5)
     with pytest.raises(rk.DataError, match="empty"):
-        rk.rmst([], [], t=1)
+        rk.rmst([], [], horizon=1)
 
 
 def test_no_events_gives_zero_se_and_difference_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        res = rk.rmst([5, 6], [0, 0], t=4)
+        res = rk.rmst([5, 6], [0, 0], horizon=4)
     assert res.value == 4 and res.std_error == 0
     with pytest.warns(rk.SmallSampleWarning, match="no test is possible"):
-        diff = rk.rmst_difference([5, 6], [0, 0], [5, 7], [0, 0], 4)
+        diff = rk.rmst_difference([5, 6], [0, 0], [5, 7], [0, 0], horizon=4)
     assert np.isnan(diff.p_value)

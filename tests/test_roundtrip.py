@@ -116,7 +116,7 @@ def _no_ids(html: str) -> str:
 def _results(cdnow, shop, tmp_path):
     path = tmp_path / "shop.parquet"
     shop.transactions.to_parquet(path)
-    life = rk.customer_lifetimes(shop.transactions, churn_after=30, keep_cols=["channel"])
+    life = rk.customer_lifetimes(shop.transactions, churn_after=30, by=["channel"])
     loyal, control = life[life["channel"] == "app"], life[life["channel"] == "walk-in"]
     counts = {"control": (1529, 1017), "loyalty": (1471, 1086)}
     return {
@@ -127,9 +127,9 @@ def _results(cdnow, shop, tmp_path):
         "survival curves": rk.kaplan_meier(life, by="channel"),
         "log-rank": rk.logrank(life, by="channel"),
         "pairwise log-rank": rk.pairwise_logrank(life, by="channel"),
-        "rmst": rk.rmst(life["duration"], life["churned"], 90),
+        "rmst": rk.rmst(life["duration"], life["churned"], horizon=90),
         "rmst difference": rk.rmst_difference(control["duration"], control["churned"],
-                                              loyal["duration"], loyal["churned"], 90),
+                                              loyal["duration"], loyal["churned"], horizon=90),
         "cox drivers": rk.cox_drivers(life, covariates=["channel"]),
         "purchase gaps": rk.purchase_gaps(shop.transactions),
         "sbg": rk.fit_sbg([1000, 869, 743, 653, 593, 551, 517, 491]),

@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..errors import DataError, DataQualityWarning, ParameterError, RetentionWarning
-from ..results import render_html
+from ..results import Result, render_html
 
 __all__ = ["ConvergenceWarning", "IndependenceWarning"]
 
@@ -167,7 +167,7 @@ def covariance(nll, log_params: np.ndarray) -> np.ndarray:
     return cov
 
 
-class FittedModel:
+class FittedModel(Result):
     """A fitted customer-base model: ``params`` (Series), ``std_errors``, ``confidence_intervals``,
     ``log_likelihood``, ``summary``, ``explain()`` and the Jupyter table.
 
@@ -224,6 +224,9 @@ class FittedModel:
         return (f"{type(self).__name__}({params}, log_likelihood={self.log_likelihood:,.2f}, "
                 f"customers={self.n_customers:,})")
 
+    @property
+    def title(self) -> str:
+        return f"{self.name} model ({1 - self.ci_alpha:.0%} intervals)"
+
     def _repr_html_(self) -> str:
-        level = f"{1 - self.ci_alpha:.0%}"
-        return render_html(f"{self.name} model ({level} intervals)", self.summary, [self.explain()])
+        return render_html(self.title, self.summary, [self.explain()])

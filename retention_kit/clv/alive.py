@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from ..periods import parse_duration
-from ..results import render_html
+from ..results import Result, render_html, explains
 from ._purchase import PurchaseModel
 from .summary import unit_days
 
@@ -70,7 +70,7 @@ def alive_vs_inactivity(model: PurchaseModel, summary: pd.DataFrame, churn_after
                            model_name=model.name)
 
 
-class AliveComparison:
+class AliveComparison(Result):
     """The inactivity rule vs P(alive): ``table`` (2 x 2 counts), ``customers`` (one row each),
     ``rule_churned_but_alive`` and ``rule_active_but_gone`` (the disagreements)."""
 
@@ -100,6 +100,7 @@ class AliveComparison:
         c = self.customers
         return int((~c["rule_churned"] & ~c["model_alive"]).sum())
 
+    @explains
     def explain(self) -> str:
         unit = {"D": "days", "W": "weeks", "M": "months", "Y": "years"}.get(self.unit or "", "time units")
         n = len(self.customers)
@@ -114,5 +115,7 @@ class AliveComparison:
         return (f"AliveComparison(customers={len(self.customers):,}, rule_churned_but_alive="
                 f"{self.rule_churned_but_alive:,}, rule_active_but_gone={self.rule_active_but_gone:,})")
 
+    title = "Inactivity rule vs P(alive)"
+
     def _repr_html_(self) -> str:
-        return render_html("Inactivity rule vs P(alive)", self.table, [self.explain()])
+        return render_html(self.title, self.table, [self.explain()])

@@ -22,6 +22,7 @@ from scipy import special, stats
 
 from ._base import Grouped, as_arrays, covariance, drop_zero_age, grouped, maximise
 from ._purchase import PurchaseModel
+from ..results import explains
 
 __all__ = ["fit_bgnbd", "BGNBDModel"]
 
@@ -118,6 +119,7 @@ class BGNBDModel(PurchaseModel):
             gone = np.exp(special.betaln(a + 1, b + np.maximum(n, 1) - 1) - special.betaln(a, b))
         return active + np.where(n > 0, gone * stats.nbinom.sf(n - 1, r, q), 0.0)
 
+    @explains
     def explain(self) -> str:
         r, alpha, a, b = self.params
         unit = self.time_unit or "time unit"

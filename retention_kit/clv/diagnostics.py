@@ -18,7 +18,8 @@ import pandas as pd
 from ..engines import _sql, is_pandas, open_events
 from ..errors import DataError, ParameterError
 from ..plotting import get_axes, label
-from ..validation import prepare_events, resolve_as_of
+from .._options import legacy_arguments
+from ..validation import log_columns, prepare_events, resolve_as_of
 from ._base import column
 from ._purchase import PurchaseModel
 from .summary import _day, unit_days
@@ -41,6 +42,7 @@ def _bins(frequency: np.ndarray, max_frequency: int) -> pd.Categorical:
 
 def _day_counts(events, cal_day, customer_col, time_col, as_of):
     """(first_d, d, n): repeat purchase days by first-purchase day, and cohort sizes."""
+    customer_col, time_col, _ = log_columns(events, customer_col, time_col)
     if is_pandas(events):
         frame = prepare_events(events, customer_col=customer_col, time_col=time_col, as_of=as_of).frame
         days = pd.DataFrame({"cust": frame["customer_id"].to_numpy(),
@@ -62,7 +64,8 @@ def _day_counts(events, cal_day, customer_col, time_col, as_of):
     return sizes, pairs
 
 
-def tracking_table(model, events, calibration_end, observation_end=None, time_unit: str = "W", *,
+@legacy_arguments(positional=("time_unit",))
+def tracking_table(model, events, calibration_end, observation_end=None, *, time_unit: str = "W",
                    customer_col: str = "customer_id", time_col: str = "date") -> pd.DataFrame:
     """Repeat purchases of the calibration cohort per period, actual vs expected.
 
@@ -104,13 +107,21 @@ def tracking_table(model, events, calibration_end, observation_end=None, time_un
         "actual_cumulative": actual_cum, "expected_cumulative": expected_cum, "holdout": ends > cal_day})
 
 
-def plot_tracking(table: pd.DataFrame, *, ax=None, cumulative: bool = True, **kwargs):
+def plot_tracking(table: pd.DataFrame, ax=None, *, cumulative: bool = True, **kwargs):
     """Actual and expected repeat purchases per period (cumulative by default), with the
-    end of the calibration period marked."""
+    end of the calibration period marked. Returns the Axes.
+
+    ``kwargs`` go to the model's line (``Axes.plot``), e.g. ``color=`` or ``label=`` to
+    draw a second model on the same Axes."""
+    from matplotlib.lines import Line2D
+
+    from ..plotting import artist_kwargs
+
     ax = get_axes(ax)
     suffix = "_cumulative" if cumulative else ""
-    ax.plot(table["period_end"], table["actual" + suffix], color="black", label="actual", **kwargs)
-    ax.plot(table["period_end"], table["expected" + suffix], color="#4c72b0", ls="--", label="model", **kwargs)
+    ax.plot(table["period_end"], table["actual" + suffix], color="black", label="actual")
+    ax.plot(table["period_end"], table["expected" + suffix],
+            **artist_kwargs(kwargs, Line2D, color="#4c72b0", ls="--", label="model"))
     if table["holdout"].any():
         ax.axvline(table.loc[~table["holdout"], "period_end"].max(), color="grey", ls=":", lw=1)
     ax.legend()
@@ -119,7 +130,8 @@ def plot_tracking(table: pd.DataFrame, *, ax=None, cumulative: bool = True, **kw
                  ylabel="repeat purchases")
 
 
-def conditional_expectations_table(model, summary: pd.DataFrame, max_frequency: int = 7) -> pd.DataFrame:
+@legacy_arguments(positional=("max_frequency",))
+def conditional_expectations_table(model, summary: pd.DataFrame, *, max_frequency: int = 7) -> pd.DataFrame:
     """Mean holdout purchases by calibration frequency: actual vs the model's conditional
     expectation given each customer's (x, t_x, T) and holdout length.
 
@@ -140,18 +152,27 @@ def conditional_expectations_table(model, summary: pd.DataFrame, max_frequency: 
     return out
 
 
-def plot_conditional_expectations(table: pd.DataFrame, *, ax=None, **kwargs):
-    """Mean holdout purchases by calibration frequency, actual vs model."""
+def plot_conditional_expectations(table: pd.DataFrame, ax=None, **kwargs):
+    """Mean holdout purchases by calibration frequency, actual vs model. Returns the Axes.
+
+    ``kwargs`` go to the model's line (``Axes.plot``), e.g. ``color=`` or ``label=``."""
+    from matplotlib.lines import Line2D
+
+    from ..plotting import artist_kwargs
+
     ax = get_axes(ax)
     labels = [str(i) for i in table.index]
-    ax.plot(labels, table["actual"], "o-", color="black", label="actual", **kwargs)
-    ax.plot(labels, table["expected"], "s--", color="#4c72b0", label="model", **kwargs)
+    ax.plot(labels, table["actual"], "o-", color="black", label="actual")
+    ax.plot(labels, table["expected"],
+            **artist_kwargs(kwargs, Line2D, marker="s", ls="--", color="#4c72b0", label="model"))
     ax.legend()
     return label(ax, title="Holdout purchases by calibration frequency", xlabel="repeat purchases in calibration",
                  ylabel="mean purchases in holdout")
 
 
-def frequency_histogram_table(model, summary: pd.DataFrame, max_frequency: int = 7) -> pd.DataFrame:
+@legacy_arguments(positional=("max_frequency",))
+def frequency_histogram_table(model, summary: pd.DataFrame, *, max_frequency: int = 7) -> pd.DataFrame:
+
     """Customers by number of repeat purchases in the calibration period, actual vs
     expected: the expected count of n is the sum over customers of P(X(T) = n); the last
     bin (``max_frequency`` and above) takes the rest."""
@@ -167,12 +188,20 @@ def frequency_histogram_table(model, summary: pd.DataFrame, max_frequency: int =
     return out
 
 
-def plot_frequency_histogram(table: pd.DataFrame, *, ax=None, **kwargs):
-    """Customers by calibration repeat purchases: actual and model side by side."""
+def plot_frequency_histogram(table: pd.DataFrame, ax=None, **kwargs):
+    """Customers by calibration repeat purchases: actual and model side by side. Returns
+    the Axes.
+
+    ``kwargs`` go to the model's bars (``Axes.bar``), e.g. ``color=`` or ``label=``."""
+    from matplotlib.patches import Rectangle
+
+    from ..plotting import artist_kwargs
+
     ax = get_axes(ax)
     pos = np.arange(len(table))
-    ax.bar(pos - 0.2, table["actual"], width=0.4, color="black", label="actual", **kwargs)
-    ax.bar(pos + 0.2, table["expected"], width=0.4, color="#4c72b0", label="model", **kwargs)
+    ax.bar(pos - 0.2, table["actual"], width=0.4, color="black", label="actual")
+    ax.bar(pos + 0.2, table["expected"], **artist_kwargs(kwargs, Rectangle, width=0.4, color="#4c72b0",
+                                                         label="model"))
     ax.set_xticks(pos, [str(i) for i in table.index])
     ax.legend()
     return label(ax, title="Customers by number of repeat purchases", xlabel="repeat purchases in calibration",

@@ -22,6 +22,7 @@ from scipy import special, stats
 
 from ..errors import DataError, ParameterError
 from ._base import FittedModel, IndependenceWarning, column, covariance, maximise
+from ..results import explains
 
 __all__ = ["fit_gamma_gamma", "GammaGammaModel"]
 
@@ -71,6 +72,25 @@ def _independence_check(x, m):
             stacklevel=3)
 
 
+def _moment_start(x, m):
+    """Moment estimates of p, q, gamma (None when the moments give no valid ones).
+
+    A customer's mean spend m over x repeat purchases has mean mu = p gamma / (q - 1) and
+    variance V_b + S / x, with V_b = mu^2 / (q - 2) and S = mu^2 (q - 1) / ((q - 2) p), so
+    regressing (m - mu)^2 on 1 / x gives V_b and S. From the fixed start (1, 2, mean spend)
+    the optimiser stopped on the flat ridge of the coffee-shop likelihood with a false
+    convergence warning after 10-20 s; from here it reaches the same optimum in a second."""
+    if len(x) < 3 or np.ptp(x) == 0:
+        return None
+    mu = m.mean()
+    v_b, slope = np.linalg.lstsq(np.column_stack([np.ones_like(x), 1 / x]), (m - mu) ** 2, rcond=None)[0]
+    if not (v_b > 0 and slope > 0):
+        return None
+    q = 2 + mu ** 2 / v_b
+    p = mu ** 2 * (q - 1) / ((q - 2) * slope)
+    return [p, q, mu * (q - 1) / p]
+
+
 class GammaGammaModel(FittedModel):
     """A fitted gamma-gamma spend model: ``p``, ``q``, ``gamma``."""
 
@@ -115,6 +135,7 @@ class GammaGammaModel(FittedModel):
         p, q, g = self.params
         return float(p * g / (q - 1)) if q > 1 else np.inf
 
+    @explains
     def explain(self) -> str:
         p, q, g = self.params
         return (
@@ -134,7 +155,8 @@ def fit_gamma_gamma(summary, *, initial_params=None, ci_alpha: float = 0.05) -> 
         An :func:`rfm_summary` frame built with ``amount_col`` (``frequency`` and
         ``monetary_value``); customers with frequency 0 are ignored.
     initial_params : sequence of 3 floats, optional
-        Starting values of p, q, gamma (default 1, 2, mean spend).
+        Starting values of p, q, gamma (default: moment estimates, or 1, 2 and the mean
+        spend when the moments do not give valid ones).
     ci_alpha : float
         1 - confidence level of the intervals.
 
@@ -162,7 +184,9 @@ def fit_gamma_gamma(summary, *, initial_params=None, ci_alpha: float = 0.05) -> 
             ll = np.sum(w * loglik(np.exp(lp), ux, um))
         return -ll if np.isfinite(ll) else 1e300
 
-    x0 = np.log(initial_params if initial_params is not None else [1.0, 2.0, float(np.mean(m))])
+    if initial_params is None:
+        initial_params = _moment_start(x, m) or [1.0, 2.0, float(np.mean(m))]
+    x0 = np.log(initial_params)
     res = maximise(nll, x0, model="gamma-gamma")
     from .bgnbd import _unit
 

@@ -21,6 +21,7 @@ from scipy import special, stats
 
 from ._base import Grouped, as_arrays, covariance, drop_zero_age, grouped, maximise
 from ._purchase import PurchaseModel
+from ..results import explains
 
 __all__ = ["fit_pareto_nbd", "ParetoNBDModel"]
 
@@ -112,6 +113,7 @@ class ParetoNBDModel(PurchaseModel):
         alive = np.exp(s * (np.log(beta) - np.log(beta + t))) * stats.nbinom.pmf(n, r, alpha / (alpha + t))
         return alive + died
 
+    @explains
     def explain(self) -> str:
         r, alpha, s, beta = self.params
         unit = self.time_unit or "time unit"

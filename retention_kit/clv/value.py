@@ -22,7 +22,8 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import ParameterError
-from ..results import render_html
+from ..results import Result, render_html, explains
+from .._options import legacy_arguments
 from ._base import as_arrays, column
 from ._purchase import PurchaseModel, unique_rows
 from .gamma_gamma import GammaGammaModel
@@ -68,8 +69,10 @@ def _log_gradient(fn, log_params: np.ndarray, step: float = 1e-5) -> np.ndarray:
     return np.array(rows)
 
 
+@legacy_arguments(positional=("horizon", "discount_rate"))
 def customer_lifetime_value(purchase_model: PurchaseModel, spend_model: GammaGammaModel, summary: pd.DataFrame,
-                            horizon: int, discount_rate: float, *, margin: float = 1.0,
+                            *, horizon: int, discount_rate: float, margin: float = 1.0,
+
                             ci_alpha: float = 0.05) -> "CustomerValue":
     """Expected discounted value of each customer over the next ``horizon`` time units.
 
@@ -136,7 +139,7 @@ def customer_lifetime_value(purchase_model: PurchaseModel, spend_model: GammaGam
                          purchase_name=purchase_model.name, time_unit=purchase_model.time_unit)
 
 
-class CustomerValue:
+class CustomerValue(Result):
     """Customer lifetime values: ``table`` (one row per customer: probability_alive,
     expected_purchases, discounted_purchases, expected_spend, clv, clv_lower, clv_upper),
     ``summary`` (totals with an interval), ``explain()``."""
@@ -161,8 +164,11 @@ class CustomerValue:
                              "expected_purchases": [self.table["expected_purchases"].sum()]})
 
     def to_frame(self) -> pd.DataFrame:
+        """A copy of :attr:`table` (one row per customer), not of the one-row :attr:`summary`:
+        the per-customer values are what one joins to a customer list or writes out."""
         return self.table.copy()
 
+    @explains
     def explain(self) -> str:
         unit = self.time_unit or "time unit"
         top = self.table["clv"].sort_values(ascending=False)
@@ -177,5 +183,7 @@ class CustomerValue:
     def __repr__(self) -> str:
         return f"CustomerValue(customers={len(self.table):,}, total_clv={self.total:,.2f}, horizon={self.horizon})"
 
+    title = "Customer lifetime value"
+
     def _repr_html_(self) -> str:
-        return render_html("Customer lifetime value", self.summary, [self.explain()])
+        return render_html(self.title, self.summary, [self.explain()])

@@ -35,6 +35,7 @@ import pandas as pd
 from scipy import integrate, stats
 
 from ..errors import ParameterError
+from .._options import legacy_arguments
 
 __all__ = ["ShopSimulation", "simulate_shop", "load_coffee_shop"]
 
@@ -118,11 +119,13 @@ _DEFAULTS = dict(
 )
 
 
+@legacy_arguments(positional=("seed",))
 def simulate_shop(
     n_customers: int = 3000,
-    seed: int = 2024,
     *,
+    seed: int = 2024,
     start: str = "2024-01-01",
+
     acquisition_days: int = 240,
     observation_days: int = 366,
     loyalty_share: float = 0.5,

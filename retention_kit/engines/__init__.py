@@ -60,6 +60,8 @@ def engine_of(data) -> str:
     """
     if isinstance(data, pd.DataFrame):
         return "pandas"
+    if isinstance(data, _v.EventLog):  # validated at the door: the engine of its input
+        return data.engine
     if isinstance(data, (str, os.PathLike)) or (
             isinstance(data, (list, tuple)) and data and all(isinstance(p, (str, os.PathLike)) for p in data)):
         return "duckdb"
@@ -76,8 +78,9 @@ def engine_of(data) -> str:
 
 
 def is_pandas(data) -> bool:
-    """True for a pandas DataFrame (the in-memory path), False for the engines' inputs."""
-    return isinstance(data, pd.DataFrame)
+    """True for a pandas DataFrame or an :class:`~retention_kit.EventLog` validated from one
+    (the in-memory path), False for the engines' inputs."""
+    return isinstance(data, pd.DataFrame) or (isinstance(data, _v.EventLog) and data.engine == "pandas")
 
 
 def unsupported(function: str, option: str, value, supported: str):
@@ -240,8 +243,19 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
     missing or negative amounts in one pass, and resolves the as-of date (default: the last
     event time), all engine-side. Parquet files whose footers answer every check (row and
     null counts, minimum and maximum dates, amounts above 0) are not read at all here.
-    Raises :class:`DataError` as ``prepare_events`` does.
+    Raises :class:`DataError` as ``prepare_events`` does. Given an
+    :class:`~retention_kit.EventLog` validated in an engine, returns its log without checking
+    again (carried columns and a later as-of date are applied).
     """
+    if isinstance(data, _v.EventLog):
+        return data._engine_log(customer_col=customer_col, time_col=time_col, amount_col=amount_col,
+                                keep_cols=keep_cols, as_of=as_of, what=what)
+    return _open(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col, keep_cols=keep_cols,
+                 as_of=as_of, what=what)
+
+
+def _open(data, *, customer_col, time_col, amount_col, keep_cols, as_of, what) -> EngineLog:
+    """The checks of :func:`open_events` on an engine's input."""
     _v.check_labels(pd.Index(_columns_of(data)), what)
     source = _source(data, id_col=customer_col, time_col=time_col)
     keep_cols = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c]
@@ -324,21 +338,70 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
 
     first = pd.Timestamp(_int(stats["first_us"]), unit="us")
     last = pd.Timestamp(_int(stats["last_us"]), unit="us")
+    cut, as_of_ts = _apply_cut(report, d, time_col, as_of, as_of_ts, whole_day, cutoff, first, last, n_rows,
+                               stats.get("after_as_of"), stats.get("last_kept_us"))
+    return EngineLog(source=source, base=base, cut=cut, as_of=as_of_ts, first_time=first, report=report,
+                     n_keep=len(keep_cols))
+
+
+def _apply_cut(report, d, time_col, as_of, as_of_ts, whole_day, cutoff, first, last, rows_used, after,
+               last_kept_us) -> tuple[str, pd.Timestamp]:
+    """The as-of cut of a validated engine log: its WHERE condition, the as-of instant and the
+    report's headline (the rows after the as-of date counted as dropped)."""
     cut = ""
-    rows_used = n_rows
     if as_of_ts is None:
         as_of_ts = last
     else:
         resolve_as_of(as_of, last, first)  # raises when as_of is before the first event
-        after = _int(stats["after_as_of"])
+        after = _int(after)
         us = d.epoch_us("t")
         cut = f"{us} < {_us(cutoff)}" if whole_day else f"{us} <= {_us(cutoff)}"
         if after:
             rows_used -= after
             report.add(time_col, after, "dropped", f"after the as-of date {as_of_ts:%Y-%m-%d %H:%M}")
-        if whole_day and pd.notna(stats["last_kept_us"]):
-            as_of_ts = max(as_of_ts, pd.Timestamp(_int(stats["last_kept_us"]), unit="us"))
+        if whole_day and last_kept_us is not None and pd.notna(last_kept_us):
+            as_of_ts = max(as_of_ts, pd.Timestamp(_int(last_kept_us), unit="us"))
     report.rows_used = rows_used
     report.first_time, report.last_time, report.as_of = first, min(last, as_of_ts), as_of_ts
-    return EngineLog(source=source, base=base, cut=cut, as_of=as_of_ts, first_time=first, report=report,
-                     n_keep=len(keep_cols))
+    return cut, as_of_ts
+
+
+def _view(stored: EngineLog, source, *, keep_cols, as_of, time_col: str, what: str) -> EngineLog:
+    """An :class:`~retention_kit.EventLog`'s engine log for one call: its carried columns, a
+    copy of its report and, when the log was validated without an as-of date, the call's cut
+    (one count of the rows after it, or none when the data end before it). No check runs again."""
+    d = source.dialect
+    keep_cols = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c]
+    for c in keep_cols:
+        if c not in source.columns:
+            _missing_column(source, f"column {c!r}", c, what)
+    base = stored.base + "".join(f", {d.q(c)} AS k{i}" for i, c in enumerate(keep_cols))
+    report = _v.copy_report(stored.report)
+    log = EngineLog(source=source, base=base, cut=stored.cut, as_of=stored.as_of, first_time=stored.first_time,
+                    report=report, n_keep=len(keep_cols), tz=stored.tz)
+    if as_of is None or stored.cut:  # the door's as-of date (a different one was refused before)
+        return log
+    as_of_ts = resolve_as_of(as_of, pd.NaT)
+    whole_day = as_of_ts == as_of_ts.normalize()
+    cutoff = observed_until(as_of_ts) if whole_day else as_of_ts
+    last, first = stored.as_of, stored.first_time
+    after, last_kept = 0, _us(last)
+    if (last >= cutoff) if whole_day else (last > cutoff):
+        us = d.epoch_us("t")
+        beyond = f"{us} >= {_us(cutoff)}" if whole_day else f"{us} > {_us(cutoff)}"
+        row = source.run(f"WITH {_sql._events(stored.base, '')} SELECT {_sql.count_if(beyond)} AS after_as_of, "
+                         f"MAX(CASE WHEN NOT ({beyond}) THEN {us} END) AS last_kept_us FROM ev").iloc[0]
+        after, last_kept = row["after_as_of"], row["last_kept_us"]
+    log.cut, log.as_of = _apply_cut(report, d, time_col, as_of, as_of_ts, whole_day, cutoff, first, last,
+                                    report.rows_used, after, last_kept)
+    return log
+
+
+def same_time_counts(log: EngineLog) -> dict:
+    """Customers, customers with several events at one exact time and the further rows
+    (the :class:`~retention_kit.EventLog` door's check for line items of one order)."""
+    sql = (f"WITH {_sql._events(log.base, log.cut)}, g AS (SELECT cust, t, COUNT(*) AS n FROM ev GROUP BY cust, t), "
+           "c AS (SELECT cust, MAX(n) AS most, SUM(n) - COUNT(*) AS extra FROM g GROUP BY cust) "
+           f"SELECT COUNT(*) AS customers, {_sql.count_if('most > 1')} AS affected, SUM(extra) AS extra FROM c")
+    row = log.run(sql).iloc[0]
+    return {k: _int(row[k]) for k in ("customers", "affected", "extra")}

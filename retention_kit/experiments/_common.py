@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, ParameterError
-from ..results import render_html
+from ..results import Result, render_html
 
 
 def choose(value, options, name: str, aliases: dict | None = None) -> str:
@@ -73,16 +73,9 @@ def prob(v: float) -> str:
     return "> 99.9%" if v > 0.999 else "< 0.1%" if v < 0.001 else f"{v:.1%}"
 
 
-class ResultMixin:
-    """``__repr__`` and ``_repr_html_`` from ``title``, ``summary`` and ``explain()``."""
-
-    title = "Result"
-
-    def __repr__(self) -> str:
-        with pd.option_context("display.width", 120, "display.precision", 4,
-                               "display.max_columns", 20):
-            table = self.summary.to_string()
-        return f"{type(self).__name__}: {self.title}\n{table}\n(.explain() for the reading in words)"
+class ResultMixin(Result):
+    """The experiments' results: the :class:`~retention_kit.results.Result` contract (its
+    ``__repr__``), with the HTML notes taken from ``explain()``, one paragraph each."""
 
     def _repr_html_(self) -> str:
         return render_html(self.title, self.summary, self.explain().split("\n"))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -30,6 +31,7 @@ from scipy import optimize
 from ..errors import ParameterError
 from ..periods import parse_duration
 from ._common import ResultMixin, check_allocation, check_positive, check_probability
+from ..results import explains
 
 __all__ = ["CalendarPlan", "calendar_plan", "event_plan"]
 
@@ -94,6 +96,7 @@ class CalendarPlan(ResultMixin):
         what = "mature customers" if self.endpoint == "rate" else "churn events"
         return f"Calendar plan: {self.target:,.0f} {what}, readable in week {self.readable_week:.1f}"
 
+    @explains
     def explain(self) -> str:
         r = self.customers_per_week
         lines = [f"Enrolling {r:,.0f} customers a week for {self.enrolment_weeks:.1f} weeks "
@@ -122,12 +125,17 @@ class CalendarPlan(ResultMixin):
         return spending_boundaries(self.information_fractions, alpha=alpha, spending=spending, sides=sides)
 
     def plot(self, ax=None, **kwargs):
-        """Enrolled customers and information (mature customers or events) by calendar week."""
-        from ..plotting import get_axes, label
+        """Enrolled customers and information (mature customers or events) by calendar week.
+        Returns the Axes.
+
+        ``kwargs`` go to the enrolled-customers line (``Axes.plot``), e.g. ``color=`` or ``label=``."""
+        from matplotlib.lines import Line2D
+
+        from ..plotting import artist_kwargs, get_axes, label
 
         ax = get_axes(ax)
         c = self.curve
-        ax.plot(c["week"], c["enrolled"], label="enrolled", **kwargs)
+        ax.plot(c["week"], c["enrolled"], **artist_kwargs(kwargs, Line2D, label="enrolled"))
         ax.plot(c["week"], c["information"], label="mature customers" if self.endpoint == "rate" else "churn events")
         for week in self.table["week"]:
             ax.axvline(week, color="grey", ls=":", lw=1)
@@ -203,6 +211,11 @@ def _expected_events(c, rate, weeks, hazard, delay):
     return rate * (m - (np.exp(-hazard * (T - m)) - np.exp(-hazard * T)) / hazard)
 
 
+def _two_arm_events(c, *, rate_c, rate_t, weeks, lam_c, lam_t, delay):
+    """Churn events of both arms observed by calendar week c (see :func:`_expected_events`)."""
+    return _expected_events(c, rate_c, weeks, lam_c, delay) + _expected_events(c, rate_t, weeks, lam_t, delay)
+
+
 def event_plan(events_needed: float, customers_per_week: float, *, enrolment_weeks: float, churn_control: float,
                hazard_ratio: float, churn_by: float = 1.0, allocation: float = 0.5, churn_after=0,
                looks: int | None = None, information_fractions=None, look_weeks=None) -> CalendarPlan:
@@ -255,9 +268,9 @@ def event_plan(events_needed: float, customers_per_week: float, *, enrolment_wee
     lam_c = -math.log1p(-churn) / by
     lam_t = lam_c * hr
 
-    def events(c):
-        return (_expected_events(c, r * (1 - p), weeks, lam_c, delay)
-                + _expected_events(c, r * p, weeks, lam_t, delay))
+    # A partial, not a closure: the plan keeps it and must pickle (the Result contract).
+    events = partial(_two_arm_events, rate_c=r * (1 - p), rate_t=r * p, weeks=weeks, lam_c=lam_c, lam_t=lam_t,
+                     delay=delay)
 
     ceiling = r * weeks  # every enrolled customer eventually churns
     if d >= ceiling * (1 - 1e-9):

@@ -33,6 +33,8 @@ from scipy import integrate, stats
 
 from ..errors import ParameterError
 from ._common import ResultMixin, check_allocation, check_positive, check_probability, check_sides
+from ..results import explains
+from .._options import renamed
 
 __all__ = [
     "HazardRatioPlan",
@@ -107,6 +109,7 @@ class HazardRatioPlan(ResultMixin):
     def title(self) -> str:
         return f"Events to detect a hazard ratio of {self.hazard_ratio:g}"
 
+    @explains
     def explain(self) -> str:
         side = "two-sided" if self.sides == 2 else "one-sided"
         text = (f"To detect a hazard ratio of {self.hazard_ratio:g} (treatment churns at {self.hazard_ratio:.0%} of "
@@ -193,7 +196,8 @@ def _follow_up_survival(accrual, min_follow_up):
     return lambda t: 1.0 if t <= f else max(0.0, (f + a - t) / a)
 
 
-def rmst_variance(hazard: float, tau: float, *, accrual: float | None = None,
+@renamed(tau="horizon")
+def rmst_variance(hazard: float, horizon: float, *, accrual: float | None = None,
                   min_follow_up: float | None = None) -> float:
     """Asymptotic variance of the Kaplan-Meier RMST up to ``tau``, per customer
     (``n * Var``), under exponential churn with the given hazard.
@@ -207,11 +211,12 @@ def rmst_variance(hazard: float, tau: float, *, accrual: float | None = None,
     >>> round(rmst_variance(0.01, 60), 1)
     402.3
     """
+    tau = horizon
     lam = check_positive(hazard, "hazard", "0.01 per day")
     tau = check_positive(tau, "tau", "60 (days)")
     G = _follow_up_survival(accrual, min_follow_up)
     if G(tau) <= 0:
-        raise ParameterError(f"No customer is followed to tau={tau:g}: accrual + min_follow_up must exceed tau.")
+        raise ParameterError(f"No customer is followed to horizon={tau:g}: accrual + min_follow_up must exceed the horizon.")
 
     def integrand(t):
         s = math.exp(-lam * t)
@@ -271,6 +276,7 @@ class RMSTPlan(ResultMixin):
     def title(self) -> str:
         return f"Customers to detect an RMST difference of {self.difference:+.2f} {self.time_unit}"
 
+    @explains
     def explain(self) -> str:
         u = self.time_unit
         return (f"Within the first {self.tau:g} {u}, control customers are expected to stay {self.rmst_control:.2f} "
@@ -281,7 +287,8 @@ class RMSTPlan(ResultMixin):
                 "difference stays meaningful when the curves are not proportional.")
 
 
-def rmst_sample_size(tau: float, *, churn_control: float, churn_treatment: float | None = None,
+@renamed(tau="horizon")
+def rmst_sample_size(horizon: float, *, churn_control: float, churn_treatment: float | None = None,
                      hazard_ratio: float | None = None, churn_by: float | None = None, alpha: float = 0.05,
                      power: float = 0.8, sides: int = 2, allocation: float = 0.5, accrual: float | None = None,
                      min_follow_up: float | None = None, time_unit: str = "days") -> RMSTPlan:
@@ -289,7 +296,7 @@ def rmst_sample_size(tau: float, *, churn_control: float, churn_treatment: float
 
     Parameters
     ----------
-    tau : float
+    horizon : float
         The RMST horizon (e.g. 60 days: mean days retained within the first 60).
     churn_control : float
         Probability that a control customer has churned by ``churn_by`` (``tau`` by default).
@@ -320,6 +327,7 @@ def rmst_sample_size(tau: float, *, churn_control: float, churn_treatment: float
     >>> round(plan.rmst_control, 2), round(plan.rmst_treatment, 2), plan.customers
     (46.98, 49.25, 2137)
     """
+    tau = horizon
     tau = check_positive(tau, "tau", "60 (days)")
     churn_c = check_probability(churn_control, "churn_control", "0.4")
     by = tau if churn_by is None else check_positive(churn_by, "churn_by", "30 (days)")

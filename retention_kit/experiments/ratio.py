@@ -36,6 +36,7 @@ from scipy import stats
 
 from ..errors import DataError, ParameterError
 from ._common import ResultMixin, check_probability, choose, p_is, prob, two_arms
+from ..results import explains
 
 __all__ = ["RatioComparison", "ratio_metric", "ratio_from_sums"]
 
@@ -111,6 +112,7 @@ class RatioComparison(ResultMixin):
             return "do not ship"
         return "inconclusive"
 
+    @explains
     def explain(self) -> str:
         r = self.row
         conf = f"{1 - self.alpha:.0%}"
@@ -139,14 +141,19 @@ class RatioComparison(ResultMixin):
         return "\n".join(lines)
 
     def plot(self, ax=None, **kwargs):
-        """The relative lift with its interval and, for a guardrail, the margin."""
-        from ..plotting import get_axes, label
+        """The relative lift with its interval and, for a guardrail, the margin. Returns the Axes.
+
+        ``kwargs`` go to the lift's point and interval (``Axes.errorbar``), e.g. ``color=`` or
+        ``label=``."""
+        from matplotlib.lines import Line2D
+
+        from ..plotting import artist_kwargs, get_axes, label
 
         ax = get_axes(ax)
         r = self.row
         ax.errorbar([r["lift"] * 100], [0], xerr=[[(r["lift"] - r["lift_lower"]) * 100],
                                                   [(r["lift_upper"] - r["lift"]) * 100]],
-                    fmt="o", capsize=4, **kwargs)
+                    **artist_kwargs(kwargs, Line2D, fmt="o", capsize=4))
         ax.axvline(0, color="grey", lw=1, ls="--")
         if self.margin is not None:
             edge = -self.margin if self.higher_is_better else self.margin

@@ -27,6 +27,8 @@ from scipy import stats
 from ..errors import DataError, ParameterError
 from ..multiple_testing import CORRECTIONS, adjust_p_values, resolve_correction
 from ._common import ResultMixin, check_probability, fmt_p, outcome_values, p_is, two_arms
+from ..results import explains
+from .._options import renamed
 
 __all__ = ["SegmentEffects", "segment_effects"]
 
@@ -55,6 +57,7 @@ class SegmentEffects(ResultMixin):
     def title(self) -> str:
         return f"{self.outcome} by {self.segment}: {self.treatment} vs {self.control}"
 
+    @explains
     def explain(self) -> str:
         t = self.table
         conf = f"{1 - self.alpha:.0%}"
@@ -77,21 +80,27 @@ class SegmentEffects(ResultMixin):
         return "\n".join(lines)
 
     def plot(self, ax=None, **kwargs):
-        """Forest plot: the effect in each segment with its interval."""
-        from ..plotting import get_axes, label
+        """Forest plot: the effect in each segment with its interval. Returns the Axes.
+
+        ``kwargs`` go to the segments' points and intervals (``Axes.errorbar``), e.g. ``color=``
+        or ``label=``."""
+        from matplotlib.lines import Line2D
+
+        from ..plotting import artist_kwargs, get_axes, label
 
         ax = get_axes(ax)
         t = self.table
         y = np.arange(len(t))[::-1]
-        ax.errorbar(t["diff"], y, xerr=[t["diff"] - t["ci_lower"], t["ci_upper"] - t["diff"]], fmt="o",
-                    capsize=4, **kwargs)
+        ax.errorbar(t["diff"], y, xerr=[t["diff"] - t["ci_lower"], t["ci_upper"] - t["diff"]],
+                    **artist_kwargs(kwargs, Line2D, fmt="o", capsize=4))
         ax.axvline(0, color="grey", lw=1, ls="--")
         ax.set_yticks(y, [str(s) for s in t.index])
         return label(ax, title=f"{self.title} (interaction p {fmt_p(self.interaction_p_value)})",
                      xlabel=f"{self.treatment} minus {self.control} ({1 - self.alpha:.0%} CI)", ylabel=self.segment)
 
 
-def segment_effects(data: pd.DataFrame, outcome: str, segment_col: str, *, arm_col: str = "arm",
+@renamed(segment_col="by")
+def segment_effects(data: pd.DataFrame, outcome: str, by: str, *, arm_col: str = "arm",
                     control: str = "control", treatment: str | None = None, alpha: float = 0.05,
                     correction: str = "holm") -> SegmentEffects:
     """Difference in a per-customer outcome within each pre-assignment segment, with the
@@ -103,7 +112,7 @@ def segment_effects(data: pd.DataFrame, outcome: str, segment_col: str, *, arm_c
         One row per customer with a known outcome.
     outcome : str
         Retained (bool / 0-1) or a number per customer.
-    segment_col : str
+    by : str
         A segment fixed before assignment.
     arm_col, control, treatment : str
     alpha : float
@@ -130,6 +139,7 @@ def segment_effects(data: pd.DataFrame, outcome: str, segment_col: str, *, arm_c
     >>> res.summary["diff"].round(2).tolist(), round(res.q_statistic, 3)
     ([0.1, 0.0], 3.344)
     """
+    segment_col = by
     if not isinstance(data, pd.DataFrame):
         raise ParameterError(f"data must be a pandas DataFrame with one row per customer; got {type(data).__name__}.")
     alpha = check_probability(alpha, "alpha")
@@ -177,7 +187,7 @@ def segment_effects(data: pd.DataFrame, outcome: str, segment_col: str, *, arm_c
                           "ci_lower": diff - z * se, "ci_upper": diff + z * se, "p_value": p},
                          index=pd.Index(labels[keep]))
     table.index.name = segment_col
-    table["p_value_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), correction)
+    table["p_value_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), correction=correction)
     ok = table["std_error"] > 0
     w = 1.0 / table.loc[ok, "std_error"] ** 2
     d = table.loc[ok, "diff"]

@@ -44,6 +44,8 @@ from scipy import optimize, stats
 
 from ..errors import DataError, ParameterError
 from ._common import ResultMixin, check_positive, check_probability, check_sides, choose, fmt_p
+from ..results import explains
+from .._options import legacy_arguments
 
 __all__ = [
     "SequentialDesign",
@@ -56,6 +58,9 @@ __all__ = [
     "crossing_probabilities",
     "alpha_spent",
     "confidence_sequence",
+    "SequentialMonitor",
+    "monitor_look",
+    "monitor_confidence_sequence",
 ]
 
 _SPENDING = ("obrien-fleming", "pocock")
@@ -72,7 +77,8 @@ _MAX_NODES = 2401
 # Spending functions
 # ---------------------------------------------------------------------------------------
 
-def alpha_spent(t, alpha: float = 0.05, spending: str = "obrien-fleming", sides: int = 2):
+@legacy_arguments(positional=("alpha", "spending", "sides"))
+def alpha_spent(t, *, alpha: float = 0.05, spending: str = "obrien-fleming", sides: int = 2):
     """Cumulative false-positive probability a Lan-DeMets spending function allows by
     information fraction ``t``.
 
@@ -335,6 +341,7 @@ class SequentialDesign(ResultMixin):
         return (f"{_SPENDING_WORDS[self.spending]} boundaries, {self.looks} looks, {side} "
                 f"alpha = {self.alpha:g}")
 
+    @explains
     def explain(self) -> str:
         s = self.summary
         rule = "|z|" if self.sides == 2 else "z"
@@ -386,13 +393,19 @@ class SequentialDesign(ResultMixin):
         return _futility_design(self, power, beta_spending)
 
     def plot_boundaries(self, ax=None, **kwargs):
-        """The stopping boundaries on the Z scale against the information fraction."""
-        from ..plotting import get_axes, label
+        """The stopping boundaries on the Z scale against the information fraction. Returns
+        the Axes.
+
+        ``kwargs`` go to the efficacy boundary line (``Axes.plot``), e.g. ``color=``, ``ls=``
+        or ``label=``; the lower boundary of a two-sided design follows its colour."""
+        from matplotlib.lines import Line2D
+
+        from ..plotting import artist_kwargs, get_axes, label
 
         ax = get_axes(ax)
         t, c = self.information_fractions, self.boundaries
         shown = np.minimum(c, 8.0)
-        ax.plot(t, shown, marker="o", label="stop above (efficacy)", **kwargs)
+        ax.plot(t, shown, **artist_kwargs(kwargs, Line2D, marker="o", label="stop above (efficacy)"))
         if self.sides == 2:
             ax.plot(t, -shown, marker="o", color=ax.lines[-1].get_color(), label="stop below")
         fixed = stats.norm.isf(self.alpha / self.sides)
@@ -416,6 +429,9 @@ class FutilityDesign(ResultMixin):
     drift: float
     cumulative_beta: np.ndarray
     cumulative_power: np.ndarray
+    #: The beta-spending rule as given ("obrien-fleming", "pocock" or cumulative values), so a
+    #: monitor can re-apply it at the information actually observed (see :func:`monitor_look`).
+    beta_spending: object = None
 
     @property
     def inflation_factor(self) -> float:
@@ -436,6 +452,7 @@ class FutilityDesign(ResultMixin):
     def title(self) -> str:
         return f"{self.design.title}, non-binding futility, power {self.power:.0%}"
 
+    @explains
     def explain(self) -> str:
         looks = " ".join(
             f"Look {k} at {row.information_fraction:.0%}: stop for efficacy if z >= {row.efficacy_z:.3f}, "
@@ -447,8 +464,10 @@ class FutilityDesign(ResultMixin):
                 "efficacy bounds were computed without them; stopping at one gives up the remaining power.")
 
     def plot_boundaries(self, ax=None, **kwargs):
-        """Efficacy and futility boundaries against the information fraction."""
-        ax = self.design.plot_boundaries(ax=ax, **kwargs)
+        """Efficacy and futility boundaries against the information fraction. Returns the Axes.
+
+        ``kwargs`` go to the efficacy boundary line, as in :meth:`SequentialDesign.plot_boundaries`."""
+        ax = self.design.plot_boundaries(ax, **kwargs)
         ax.plot(self.design.information_fractions, self.futility, marker="v", color="firebrick",
                 label="stop below (futility)")
         ax.legend(loc="best", fontsize=8)
@@ -465,7 +484,7 @@ def _futility_design(design: SequentialDesign, power, beta_spending) -> Futility
     t = design.information_fractions
     if isinstance(beta_spending, str):
         beta_spending = choose(beta_spending, _SPENDING, "beta_spending", _SPENDING_ALIASES)
-        spent = alpha_spent(t, beta, beta_spending, sides=1)
+        spent = alpha_spent(t, alpha=beta, spending=beta_spending, sides=1)
     else:
         spent = np.asarray(beta_spending, dtype=float)
         if spent.shape != t.shape or np.any(np.diff(spent) < 0) or spent[0] < 0 \
@@ -504,7 +523,7 @@ def _futility_design(design: SequentialDesign, power, beta_spending) -> Futility
     fixed = stats.norm.isf(design.alpha) + stats.norm.ppf(power)
     drift = optimize.brentq(lambda th: run(th)[2] - increments[-1], 0.5 * fixed, 3.0 * fixed, xtol=1e-10)
     lower, ups, _ = run(drift)
-    return FutilityDesign(design, lower, power, float(drift), spent, np.cumsum(ups))
+    return FutilityDesign(design, lower, power, float(drift), spent, np.cumsum(ups), beta_spending)
 
 
 def spending_boundaries(information_fractions=None, *, looks: int | None = None, alpha: float = 0.05,
@@ -551,7 +570,7 @@ def spending_boundaries(information_fractions=None, *, looks: int | None = None,
         raise ParameterError(f"looks={looks!r} disagrees with the {len(information_fractions)} information_fractions; "
                              "give one of the two.")
     t = _check_fractions(information_fractions, "information_fractions")
-    cumulative = alpha_spent(t, alpha, spending, sides)
+    cumulative = alpha_spent(t, alpha=alpha, spending=spending, sides=sides)
     bounds = _boundaries_for_spending(t, np.diff(np.concatenate([[0.0], cumulative])), sides)
     return SequentialDesign(t, bounds, alpha, sides, spending, cumulative)
 
@@ -562,7 +581,8 @@ def _check_looks(looks) -> int:
     return int(looks)
 
 
-def classical_boundaries(looks: int, alpha: float = 0.05, shape: str = "pocock", sides: int = 2) -> SequentialDesign:
+@legacy_arguments(positional=("alpha", "shape", "sides"))
+def classical_boundaries(looks: int, *, alpha: float = 0.05, shape: str = "pocock", sides: int = 2) -> SequentialDesign:
     """Pocock's or O'Brien & Fleming's boundaries for equally spaced looks.
 
     Pocock: the same critical value ``C_P`` at every look. O'Brien-Fleming:
@@ -634,6 +654,7 @@ class SequentialTest(ResultMixin):
     def stop(self) -> bool:
         return self.stopped_at is not None
 
+    @explains
     def explain(self) -> str:
         d = self.design
         rule = "|z|" if d.sides == 2 else "z"
@@ -656,8 +677,10 @@ class SequentialTest(ResultMixin):
         return "\n".join(parts)
 
     def plot_boundaries(self, ax=None, **kwargs):
-        """The boundaries with the observed z statistics."""
-        ax = self.design.plot_boundaries(ax=ax, **kwargs)
+        """The boundaries with the observed z statistics. Returns the Axes.
+
+        ``kwargs`` go to the efficacy boundary line, as in :meth:`SequentialDesign.plot_boundaries`."""
+        ax = self.design.plot_boundaries(ax, **kwargs)
         t = self.looks_table
         ax.plot(t["information_fraction"], t["z"], marker="s", color="black", ls="-", lw=1, label="observed z")
         ax.legend(loc="best", fontsize=8)
@@ -720,7 +743,7 @@ def sequential_test(z, information, max_information: float, *, alpha: float = 0.
         raise ParameterError(
             f"Only the last look may reach max_information={max_information:,.4g}; the information "
             f"{info.tolist()} reaches it earlier, and all the alpha was spent there.")
-    cumulative = alpha_spent(spend_t, alpha, spending, sides)
+    cumulative = alpha_spent(spend_t, alpha=alpha, spending=spending, sides=sides)
     bounds = _boundaries_for_spending(t, np.diff(np.concatenate([[0.0], cumulative])), sides)
     design = SequentialDesign(t, bounds, alpha, sides, spending, cumulative)
     crossed = (np.abs(zs) >= bounds) if sides == 2 else (zs >= bounds)
@@ -774,6 +797,7 @@ class ConfidenceSequence(ResultMixin):
     def title(self) -> str:
         return f"Always-valid {1 - self.alpha:.0%} confidence sequence for the difference in retention"
 
+    @explains
     def explain(self) -> str:
         last = self.table.iloc[-1]
         conf = f"{1 - self.alpha:.0%}"
@@ -791,13 +815,19 @@ class ConfidenceSequence(ResultMixin):
                 f"Always-valid p-value: {fmt_p(last['always_valid_p'])}.")
 
     def plot(self, ax=None, **kwargs):
-        """The running interval against customers observed, with the fixed-horizon interval."""
-        from ..plotting import get_axes, label
+        """The running interval against customers observed, with the fixed-horizon interval.
+        Returns the Axes.
+
+        ``kwargs`` go to the always-valid band (``Axes.fill_between``), e.g. ``color=``,
+        ``alpha=`` or ``label=``."""
+        from matplotlib.collections import PolyCollection
+
+        from ..plotting import artist_kwargs, get_axes, label
 
         ax = get_axes(ax)
         t = self.table
-        ax.fill_between(t["n"], t["running_lower"] * 100, t["running_upper"] * 100, alpha=0.3,
-                        label=f"always-valid {1 - self.alpha:.0%}", **kwargs)
+        ax.fill_between(t["n"], t["running_lower"] * 100, t["running_upper"] * 100,
+                        **artist_kwargs(kwargs, PolyCollection, alpha=0.3, label=f"always-valid {1 - self.alpha:.0%}"))
         ax.plot(t["n"], t["fixed_lower"] * 100, color="grey", ls="--", lw=1, label="fixed-horizon (one look only)")
         ax.plot(t["n"], t["fixed_upper"] * 100, color="grey", ls="--", lw=1)
         ax.plot(t["n"], t["diff"] * 100, color="black", lw=1, label="difference")
@@ -890,3 +920,340 @@ def confidence_sequence(n_treatment, retained_treatment, n_control, retained_con
         "fixed_lower": diff - z * se, "fixed_upper": diff + z * se, "always_valid_p": always_valid_p,
     }, index=pd.RangeIndex(1, size + 1, name="look"))
     return ConfidenceSequence(table, alpha, planned_n)
+
+
+# ---------------------------------------------------------------------------------------
+# One look of a running experiment, read against a planned design
+# ---------------------------------------------------------------------------------------
+
+_DECISION_WORDS = {
+    "stop for efficacy": "Stop for efficacy: the difference is significant with the false-positive rate over all "
+                         "looks held at {alpha:g}. An estimate at an early stop is biased away from zero: report "
+                         "it with that caveat.",
+    "stop for harm": "Stop: the treatment is significantly worse than control, with the false-positive rate over "
+                     "all looks held at {alpha:g}.",
+    "stop for futility": "Stop for futility: z is below the futility boundary, so a significant result at the end "
+                         "is unlikely. The boundary is non-binding: continuing past it does not inflate the "
+                         "false-positive rate, stopping gives up the remaining power.",
+    "final look: no significant difference": "The final look did not cross the boundary: the experiment ends "
+                                             "without a significant difference.",
+    "continue": "Continue: no boundary crossed. {usual}",
+}
+
+
+@dataclass(repr=False)
+class SequentialMonitor(ResultMixin):
+    """One look of a running experiment read against a planned group-sequential design or an
+    always-valid confidence sequence: the boundary at this look, the z statistic and the
+    decision (see :func:`monitor_look` and ``RetentionComparison.monitor``).
+
+    Attributes
+    ----------
+    decision : str
+        ``"stop for efficacy"``, ``"continue"``, ``"stop for futility"``, ``"stop for harm"``
+        (two-sided, treatment worse) or ``"final look: no significant difference"``.
+    z, boundary, futility_bound : float
+        The z statistic at this look and the boundaries it is compared with (``boundary`` is
+        the confidence sequence's multiplier for ``method="confidence-sequence"``;
+        ``futility_bound`` is NaN without futility boundaries).
+    look : int
+        The look number (1 for the first).
+    information_fraction : float
+        Information at this look over the planned maximum.
+    table : DataFrame
+        One row per look so far (``summary``).
+    design : SequentialDesign or None
+        The boundaries recomputed at the information observed (with the planned later looks).
+    sequence : ConfidenceSequence or None
+        The confidence sequence (``method="confidence-sequence"``).
+    """
+
+    table: pd.DataFrame
+    method: str
+    decision: str
+    look: int
+    z: float
+    boundary: float
+    information_fraction: float
+    alpha: float
+    label: str = "treatment vs control"
+    futility_bound: float = float("nan")
+    design: SequentialDesign | None = None
+    futility: FutilityDesign | None = None
+    sequence: ConfidenceSequence | None = None
+    planned_looks: int | None = None
+    assumed_earlier: bool = False
+    stopped_at: int | None = None
+    unit: str = "information"
+    max_information: float = float("nan")
+    estimate: str = ""
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        return self.table
+
+    @property
+    def stop(self) -> bool:
+        """True when the decision is to stop (for efficacy, harm or futility, or the final look)."""
+        return self.decision != "continue"
+
+    @property
+    def title(self) -> str:
+        return f"{self.label}, look {self.look}: {self.decision}"
+
+    @explains
+    def explain(self) -> str:
+        sides = self.design.sides if self.design is not None else 2
+        fixed = stats.norm.isf(self.alpha / sides)  # the fixed-horizon critical value, 1.96 two-sided at 0.05
+        beyond = (abs(self.z) if sides == 2 else self.z) >= fixed
+        usual = (f"At the usual {fixed:.2f} this look would already be called significant: that is the peeking "
+                 "the procedure prevents." if beyond else
+                 f"It would not be significant at the usual {fixed:.2f} either.")
+        decision = _DECISION_WORDS[self.decision].format(alpha=self.alpha, usual=usual)
+        if self.method == "confidence-sequence":
+            row = self.sequence.summary.iloc[-1]
+            conf = f"{1 - self.alpha:.0%}"
+            lines = [f"{self.label}, look {self.look}: an always-valid {conf} confidence sequence (valid however "
+                     f"often and whenever one looks, no plan of the looks needed), tuned for "
+                     f"{self.sequence.planned_n:,.0f} customers; {int(row['n']):,} customers so far "
+                     f"({self.information_fraction:.0%} of them).",
+                     f"Difference {row['diff'] * 100:+.1f} points; always-valid interval "
+                     f"{row['running_lower'] * 100:+.1f} to {row['running_upper'] * 100:+.1f} points (the fixed-horizon "
+                     f"one, valid for a single planned look only, is {row['fixed_lower'] * 100:+.1f} to "
+                     f"{row['fixed_upper'] * 100:+.1f}). z = {self.z:+.2f} against the sequence's multiplier "
+                     f"{self.boundary:.3f}; always-valid p {fmt_p(row['always_valid_p'])}.",
+                     decision]
+            return "\n".join(lines)
+        d = self.design
+        rule = "|z|" if d.sides == 2 else "z"
+        side = "two" if d.sides == 2 else "one"
+        planned = f"{self.planned_looks}-look " if self.planned_looks else ""
+        lines = [f"{self.label}, look {self.look} of a {planned}{_SPENDING_WORDS[d.spending]} design ({side}-sided "
+                 f"alpha = {d.alpha:g}), at {self.information_fraction:.0%} of the planned information "
+                 f"({self.table['information'].iloc[-1]:,.0f} of {self.max_information:,.0f} {self.unit})."]
+        if self.estimate:
+            lines.append(self.estimate)
+        fut = (f"; stop for futility if z <= {self.futility_bound:.3f}" if np.isfinite(self.futility_bound)
+               and self.decision != "final look: no significant difference" else "")
+        lines.append(f"z = {self.z:+.2f} against the boundary {rule} >= {self.boundary:.3f} "
+                     f"({_p_at_most(self.sides_p(self.boundary))}){fut}.")
+        if self.stopped_at is not None and self.stopped_at < self.look:
+            lines.append(f"The boundary was already crossed at look {self.stopped_at}: the experiment should have "
+                         "stopped there, and that look's decision stands.")
+        lines.append(decision)
+        if self.assumed_earlier:
+            earlier = ", ".join(f"{t:.0%}" for t in self.table["information_fraction"].iloc[:-1])
+            lines.append(f"The earlier looks are taken at their planned information ({earlier}); if they fell "
+                         "elsewhere, pass the earlier looks (earlier=) so the boundary uses them.")
+        return "\n".join(lines)
+
+    def sides_p(self, z: float) -> float:
+        """The nominal (fixed-sample) p-value of a boundary."""
+        return float(self.design.sides * stats.norm.sf(z))
+
+    def plot(self, ax=None, **kwargs):
+        """The boundaries (recomputed at the information observed) with the observed z, or the
+        confidence sequence. Returns the Axes.
+
+        ``kwargs`` go to the efficacy boundary line (:meth:`SequentialDesign.plot_boundaries`)
+        or, for a confidence sequence, to its always-valid band (:meth:`ConfidenceSequence.plot`)."""
+        if self.sequence is not None:
+            return self.sequence.plot(ax, **kwargs)
+        ax = (self.futility or self.design).plot_boundaries(ax, **kwargs)
+        t = self.table
+        ax.plot(t["information_fraction"], t["z"], marker="s", color="black", ls="-", lw=1, label="observed z")
+        ax.annotate(f"look {self.look}: {self.decision}", (self.information_fraction, self.z),
+                    textcoords="offset points", xytext=(6, 6), fontsize=8)
+        ax.legend(loc="best", fontsize=8)
+        ax.set_title(self.title)
+        return ax
+
+
+def monitor_look(design, z: float, information: float, max_information: float, *, look: int | None = None,
+                 earlier_information=None, earlier_z=None, final: bool | None = None,
+                 label: str = "treatment vs control", unit: str = "information",
+                 estimate: str = "") -> SequentialMonitor:
+    """Read one look of a running experiment against a planned Lan-DeMets design.
+
+    The boundary at look k depends on the information at looks 1..k, so it is recomputed at
+    the information actually observed (``information / max_information``), with the earlier
+    looks at their observed information (``earlier_information``) or, when those are not
+    given, at the design's planned fractions. The planned later looks complete the design
+    (they matter only for the futility boundaries). The last look of the design, or any look
+    reaching ``max_information``, is the final analysis and spends all the remaining alpha.
+
+    Parameters
+    ----------
+    design : SequentialDesign or FutilityDesign
+        From :func:`spending_boundaries` (``sides=2`` or ``1``), optionally with
+        ``.with_futility(...)`` (one-sided, non-binding futility; beta-spending re-applied at
+        the observed information, which needs ``beta_spending="obrien-fleming"`` or
+        ``"pocock"`` unless the looks fall exactly on the planned fractions).
+    z : float
+        The z statistic at this look, positive when the treatment is better.
+    information, max_information : float
+        Information at this look and the planned maximum, on one scale (mature customers
+        per arm, events, 1 / se**2).
+    look : int, optional
+        Which planned look this is; the planned look nearest in information by default.
+        Ignored-and-checked when ``earlier_information`` is given (look = earlier looks + 1).
+    earlier_information, earlier_z : array-like, optional
+        The earlier looks' information (and z): with z, a crossing at an earlier look is the
+        decision (the experiment should have stopped there).
+    final : bool, optional
+        Force (True) or rule out (False) this being the final analysis. By default it is
+        final when it reaches ``max_information``, or when it is the design's last planned
+        look and the earlier looks are taken from the plan.
+    label, unit, estimate : str
+        Words for ``explain()``: what is compared, the information's unit, a sentence with
+        the estimate.
+
+    Returns
+    -------
+    SequentialMonitor
+
+    Examples
+    --------
+    Look 1 of 2 of a two-sided O'Brien-Fleming-type design, at half the information: the
+    spent alpha is 2 - 2 Phi(2.2414 / sqrt(0.5)) = 0.001525 per side, so the boundary is
+    Phi^-1(1 - 0.001525) = 2.9626 (gsDesign ``gsDesign(k = 2, test.type = 2, sfu = sfLDOF)``:
+    2.9626, 1.9686). z = 2.5 continues, though it is "significant" at 1.96.
+
+    >>> res = monitor_look(spending_boundaries(looks=2), 2.5, 700, 1400)
+    >>> res.decision, round(res.boundary, 4)
+    ('continue', 2.9626)
+    """
+    if isinstance(design, FutilityDesign):
+        fut, base = design, design.design
+    elif isinstance(design, SequentialDesign):
+        fut, base = None, design
+    else:
+        raise ParameterError(f"design must be a SequentialDesign (rk.spending_boundaries(looks=4)) or its "
+                             f".with_futility(...); got {type(design).__name__}.")
+    if base.spending not in _SPENDING:
+        raise ParameterError(f"{_SPENDING_WORDS[base.spending]} boundaries have no spending function, so they "
+                             "cannot be recomputed at the information observed: plan with "
+                             "rk.spending_boundaries(looks=K, spending='obrien-fleming' or 'pocock').")
+    if isinstance(z, bool) or not isinstance(z, (int, float, np.integer, np.floating)) or not math.isfinite(z):
+        raise DataError(f"z={z!r} must be a finite number (is an arm empty?).")
+    z = float(z)
+    information = check_positive(information, "information", "the mature customers per arm so far")
+    max_information = check_positive(max_information, "max_information", "the planned mature customers per arm")
+    planned = np.asarray(base.information_fractions, dtype=float)
+    K = planned.size
+    t_now = information / max_information
+    assumed = False
+    ez = None
+    ez_given = earlier_information is not None and np.size(earlier_information) > 0
+    if earlier_information is not None and np.size(earlier_information) > 0:
+        prev = _check_fractions(earlier_information, "earlier_information", normalise=False) / max_information
+        k = prev.size + 1
+        if look is not None and look != k:
+            raise ParameterError(f"look={look!r} disagrees with the {prev.size} earlier looks given: this is look {k}.")
+        if earlier_z is not None:
+            ez = np.atleast_1d(np.asarray(earlier_z, dtype=float))
+            if ez.shape != prev.shape or not np.all(np.isfinite(ez)):
+                raise ParameterError(f"earlier_z must be {prev.size} finite numbers, one per earlier look.")
+    else:
+        if look is None:
+            k = int(np.argmin(np.abs(planned - t_now))) + 1
+        elif isinstance(look, bool) or not isinstance(look, (int, np.integer)) or not 1 <= look <= K:
+            raise ParameterError(f"look={look!r} must be a planned look, 1 to {K}.")
+        else:
+            k = int(look)
+        prev = planned[:k - 1]
+        assumed = prev.size > 0
+    if prev.size and prev[-1] >= t_now:
+        raise ParameterError(
+            f"Look {k} has {t_now:.1%} of the information, no more than look {k - 1} ({prev[-1]:.1%}): information "
+            "only grows. Pass the right look= (an earlier one), or the earlier looks' information (earlier=).")
+    # The last planned look is the final analysis when the looks follow the plan; with the
+    # looks actually taken (earlier_information), only reaching the planned information is.
+    is_final = (t_now >= 1 - 1e-9 or (k >= K and not ez_given)) if final is None else bool(final)
+    later = np.array([]) if is_final else planned[planned > t_now + 1e-9]
+    if not is_final and later.size == 0:
+        later = np.array([max(1.0, t_now * 1.001)])
+    t = np.concatenate([prev, [t_now], later])
+    spend = np.minimum(t, 1.0)
+    spend[-1] = 1.0  # the last look of the design is the final analysis: it spends what is left
+    cumulative = alpha_spent(spend, alpha=base.alpha, spending=base.spending, sides=base.sides)
+    bounds = _boundaries_for_spending(t, np.diff(np.concatenate([[0.0], cumulative])), base.sides)
+    seq = SequentialDesign(t, bounds, base.alpha, base.sides, base.spending, cumulative)
+    full_fut = None
+    futility = np.full(t.size, np.nan)
+    if fut is not None:
+        rule = fut.beta_spending
+        beta = 1.0 - fut.power
+        if isinstance(rule, str):
+            spent_beta = alpha_spent(spend, alpha=beta, spending=rule, sides=1)
+
+        elif rule is not None and t.size == K and np.allclose(t, planned, atol=1e-9):
+            spent_beta = np.asarray(fut.cumulative_beta, dtype=float)
+        else:
+            raise ParameterError("Futility boundaries planned with a list of beta values cannot be recomputed at "
+                                 "unplanned information: plan them with beta_spending='obrien-fleming' or 'pocock'.")
+        full_fut = _futility_design(seq, fut.power, spent_beta)
+        futility = np.asarray(full_fut.futility, dtype=float)
+    c_k, f_k = float(bounds[k - 1]), float(futility[k - 1])
+    zs = np.concatenate([ez if ez is not None else np.full(k - 1, np.nan), [z]])
+    up = zs >= bounds[:k]
+    down = (zs <= -bounds[:k]) if base.sides == 2 else np.zeros(k, dtype=bool)
+    crossed = up | down
+    stopped = int(np.argmax(crossed)) + 1 if crossed.any() else None
+    if stopped is not None:
+        decision = "stop for efficacy" if up[stopped - 1] else "stop for harm"
+    elif is_final:
+        decision = "final look: no significant difference"
+    elif fut is not None and z <= f_k:
+        decision = "stop for futility"
+    else:
+        decision = "continue"
+    table = pd.DataFrame({
+        "information": np.concatenate([prev * max_information, [information]]), "information_fraction": t[:k],
+        "z": zs, "z_boundary": bounds[:k], "nominal_p": seq.nominal_p[:k], "cumulative_alpha": cumulative[:k],
+        "crossed": crossed}, index=pd.RangeIndex(1, k + 1, name="look"))
+    if fut is not None:
+        table.insert(4, "futility_z", futility[:k])
+    return SequentialMonitor(table, "group-sequential", decision, k, z, c_k, t_now, base.alpha, label=label,
+                             futility_bound=f_k, design=seq, futility=full_fut, planned_looks=K,
+                             assumed_earlier=assumed, stopped_at=stopped, unit=unit,
+                             max_information=max_information, estimate=estimate)
+
+
+def monitor_confidence_sequence(n_treatment, retained_treatment, n_control, retained_control, *, planned_n: float,
+                                alpha: float = 0.05, label: str = "treatment vs control") -> SequentialMonitor:
+    """The latest look of an always-valid confidence sequence, as a monitoring decision.
+
+    The counts are cumulative per look (one value each for a single look); see
+    :func:`confidence_sequence`. The decision is "stop for efficacy" (or "stop for harm")
+    when the running interval excludes 0, "final look: no significant difference" once
+    ``planned_n`` customers (both arms) are reached without it, else "continue". The
+    ``boundary`` is the sequence's multiplier at this look: ``|z| >= boundary`` with the
+    unpooled ``z = diff / se`` is the interval at this look excluding 0.
+
+    Examples
+    --------
+    1,000 customers per arm, 30 % vs 35 %, tuned at 2,000: the interval -1.35 to +11.35
+    points (see :func:`confidence_sequence`) contains 0, and 2,000 customers is the planned end.
+
+    >>> monitor_confidence_sequence(1000, 350, 1000, 300, planned_n=2000).decision
+    'final look: no significant difference'
+    """
+    cs = confidence_sequence(n_treatment, retained_treatment, n_control, retained_control, planned_n=planned_n,
+                             alpha=alpha)
+    t = cs.summary
+    last = t.iloc[-1]
+    z = float(last["diff"] / last["se"]) if last["se"] > 0 else 0.0
+    if last["running_lower"] > 0:
+        decision = "stop for efficacy"
+    elif last["running_upper"] < 0:
+        decision = "stop for harm"
+    elif last["n"] >= planned_n:
+        decision = "final look: no significant difference"
+    else:
+        decision = "continue"
+    table = t[["n", "diff", "se", "multiplier", "running_lower", "running_upper", "always_valid_p"]].copy()
+    table.insert(3, "z", t["diff"] / t["se"])
+    return SequentialMonitor(table, "confidence-sequence", decision, len(t), z, float(last["multiplier"]),
+                             float(last["n"] / planned_n), cs.alpha, label=label, sequence=cs, unit="customers",
+                             max_information=planned_n)
