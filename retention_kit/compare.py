@@ -62,13 +62,14 @@ import numpy as np
 import pandas as pd
 from scipy import integrate, optimize, stats
 
+from ._options import caller_stacklevel, check_alpha as _check_alpha, choose as _choose, legacy_arguments, removed_in
 from .errors import (
     DataError, ImmatureDataWarning, ParameterError, PeekingWarning, ProportionalHazardsWarning,
     RetentionWarning, SampleRatioMismatchWarning, SmallSampleWarning,
 )
 from .multiple_testing import adjust_p_values, resolve_correction
 from .periods import parse_duration
-from .results import metadata, render_html
+from .results import Result, metadata, render_html, explains
 from .survival import cox_drivers, customer_lifetimes, kaplan_meier, logrank, rmst_difference
 
 __all__ = [
@@ -77,6 +78,7 @@ __all__ = [
     "SampleRatioCheck",
     "compare_retention",
     "compare_retention_counts",
+    "compare_retained",
     "sample_size",
     "minimum_detectable_effect",
     "expected_power",
@@ -94,22 +96,6 @@ _PRIMARY = {"fixed_horizon": ("p_value", "retention {where}, pooled z-test"),
 _PRIMARY_ALIASES = {"fixed_horizon": "fixed_horizon", "fixed-horizon": "fixed_horizon",
                     "fixed horizon": "fixed_horizon", "rate": "fixed_horizon", "rmst": "rmst",
                     "logrank": "logrank", "log-rank": "logrank"}
-
-
-def _choose(value, options, name: str) -> str:
-    """Read a string option; a misspelling raises with the closest valid choice."""
-    key = str(value).strip().lower()
-    if key in options:
-        return key
-    close = difflib.get_close_matches(key, list(options), n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ParameterError(f"{name}={value!r} is not an option.{hint} Use one of {list(options)}.")
-
-
-def _check_alpha(alpha: float, name: str = "alpha") -> float:
-    if not (isinstance(alpha, (int, float, np.floating)) and 0 < float(alpha) < 1):
-        raise ParameterError(f"{name}={alpha!r} must be a probability strictly between 0 and 1, e.g. 0.05.")
-    return float(alpha)
 
 
 # ---------------------------------------------------------------------------------------
@@ -185,7 +171,7 @@ def _beta_compare(a_t: float, b_t: float, a_c: float, b_c: float) -> tuple[float
 # ---------------------------------------------------------------------------------------
 
 @dataclass
-class SampleRatioCheck:
+class SampleRatioCheck(Result):
     """Pearson chi-square of the arms' sizes against the planned split.
 
     A p-value below 0.001 means the randomisation or the logging is broken (a redirect
@@ -209,6 +195,7 @@ class SampleRatioCheck:
                              "planned_share": self.planned_split,
                              "share": self.observed / self.observed.sum()})
 
+    @explains
     def explain(self) -> str:
         shares = ", ".join(f"{arm} {s:.1%} (planned {p:.1%})" for arm, s, p in zip(
             self.observed.index, self.observed / self.observed.sum(), self.planned_split))
@@ -220,11 +207,13 @@ class SampleRatioCheck:
                 f"{self.statistic:.2f} on {len(self.observed) - 1} degree(s) of freedom, "
                 f"p {_p_is(self.p_value)}. {verdict}")
 
+    title = "Sample ratio check"
+
     def __repr__(self) -> str:
         return f"SampleRatioCheck: {self.explain()}"
 
     def _repr_html_(self) -> str:
-        return render_html("Sample ratio check", self.summary, [self.explain()])
+        return render_html(self.title, self.summary, [self.explain()])
 
 
 def _planned_shares(arms, planned_split) -> pd.Series:
@@ -252,7 +241,8 @@ def _planned_shares(arms, planned_split) -> pd.Series:
     return split / split.sum()  # weights such as {"control": 1, "loyalty": 2} are fine
 
 
-def sample_ratio_check(counts, planned_split=None) -> SampleRatioCheck:
+@legacy_arguments(positional=("planned_split",))
+def sample_ratio_check(counts, *, planned_split=None) -> SampleRatioCheck:
     """Chi-square test of the arms' sizes against the planned split (sample ratio mismatch).
 
     Parameters
@@ -336,7 +326,7 @@ def _check_ratio(ratio):
 
 
 @dataclass
-class SampleSizePlan:
+class SampleSizePlan(Result):
     """Customers needed per arm for a fixed-horizon retention test (see :func:`sample_size`)."""
 
     n_control: int
@@ -358,6 +348,7 @@ class SampleSizePlan:
             "baseline": [self.baseline], "target_rate": [self.baseline + self.mde], "mde": [self.mde],
             "alpha": [self.alpha], "power": [self.power], "ratio": [self.ratio]})
 
+    @explains
     def explain(self) -> str:
         return (
             f"To detect a change in retention from {self.baseline:.1%} to {self.baseline + self.mde:.1%} "
@@ -373,11 +364,14 @@ class SampleSizePlan:
         return (f"SampleSizePlan(n_control={self.n_control:,}, n_treatment={self.n_treatment:,}, "
                 f"baseline={self.baseline:g}, mde={self.mde:+g}, alpha={self.alpha:g}, power={self.power:g})")
 
+    title = "Sample size for a fixed-horizon retention test"
+
     def _repr_html_(self) -> str:
-        return render_html("Sample size for a fixed-horizon retention test", self.summary, [self.explain()])
+        return render_html(self.title, self.summary, [self.explain()])
 
 
-def sample_size(baseline: float, mde: float, alpha: float = 0.05, power: float = 0.8,
+@legacy_arguments(positional=("alpha", "power", "ratio"))
+def sample_size(baseline: float, mde: float, *, alpha: float = 0.05, power: float = 0.8,
                 ratio: float = 1.0) -> SampleSizePlan:
     """Customers per arm for a two-sided test of two independent retention rates.
 
@@ -434,7 +428,8 @@ def sample_size(baseline: float, mde: float, alpha: float = 0.05, power: float =
                           baseline=float(baseline), mde=float(mde), alpha=alpha, power=power, ratio=ratio)
 
 
-def expected_power(n_control: int, baseline: float, mde: float, alpha: float = 0.05,
+@legacy_arguments(positional=("alpha", "ratio"))
+def expected_power(n_control: int, baseline: float, mde: float, *, alpha: float = 0.05,
                    ratio: float = 1.0) -> float:
     """Power of the two-sided pooled z-test with ``n_control`` mature control customers
     (and ``ratio * n_control`` treatment customers) when the true difference is ``mde``.
@@ -454,7 +449,8 @@ def expected_power(n_control: int, baseline: float, mde: float, alpha: float = 0
     return _power(float(n_control), float(baseline), float(mde), _check_alpha(alpha), _check_ratio(ratio))
 
 
-def minimum_detectable_effect(n_control: int, baseline: float, alpha: float = 0.05, power: float = 0.8,
+@legacy_arguments(positional=("alpha", "power", "ratio", "direction"))
+def minimum_detectable_effect(n_control: int, baseline: float, *, alpha: float = 0.05, power: float = 0.8,
                               ratio: float = 1.0, direction: str = "increase") -> float:
     """Smallest absolute change in retention that ``n_control`` mature control customers
     (and ``ratio * n_control`` treatment ones) detect with the given power.
@@ -494,7 +490,8 @@ def minimum_detectable_effect(n_control: int, baseline: float, alpha: float = 0.
     return float(sign * optimize.brentq(gap, 1e-12, top, xtol=1e-12))
 
 
-def peeking_false_positive_rate(looks: int, alpha: float = 0.05) -> float:
+@legacy_arguments(positional=("alpha",))
+def peeking_false_positive_rate(looks: int, *, alpha: float = 0.05) -> float:
     """False-positive rate when a true null is tested at ``looks`` equally spaced interim
     looks, each at nominal two-sided level ``alpha``, stopping at the first "significant" one.
 
@@ -575,7 +572,7 @@ def _horizon_words(horizon: pd.Timedelta | None) -> str:
 
 
 @dataclass
-class RetentionComparison:
+class RetentionComparison(Result):
     """Treatment arms against control: fixed-horizon retention, the whole survival curve,
     the Bayesian view and the checks that say whether to trust them.
 
@@ -617,9 +614,12 @@ class RetentionComparison:
         The window after the horizon; None when only lifetimes were given (open end).
     notes : list of str
         Every caveat raised as a warning, in words.
+
+    The summary is kept as the field ``table`` (``RetentionComparison(table=...)``) and read
+    as the property ``summary``, so it cannot be replaced from outside.
     """
 
-    summary: pd.DataFrame
+    table: pd.DataFrame
     control: str
     control_n: int
     alpha: float
@@ -638,6 +638,15 @@ class RetentionComparison:
     notes: list = field(default_factory=list)
     primary: str = "fixed_horizon"
     window: pd.Timedelta | None = None
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per treatment arm against control (see the class docstring for the columns)."""
+        return self.table
+
+    @property
+    def title(self) -> str:
+        return self._title()
 
     @property
     def verdicts(self) -> pd.Series:
@@ -717,6 +726,7 @@ class RetentionComparison:
                          + "); the verdict follows the declared primary test.")
         return text
 
+    @explains
     def explain(self) -> str:
         """Plain-language verdict with the actual numbers and what they do not say.
 
@@ -747,7 +757,7 @@ class RetentionComparison:
                 f"loss if you ship it {_points(row['expected_loss'])}.")
             if self.has_curves:
                 rh = _days(self.rmst_horizon)
-                ph = ("proportional hazards not rejected" if row["ph_p_value"] >= 0.05 else
+                ph = ("proportional hazards not rejected" if row["ph_p_value"] >= self.alpha else
                       "proportional hazards doubtful, so the effect changes over time: see plot_hazard_ratio()")
                 hr = (f"time-averaged hazard ratio {row['hazard_ratio']:.2f} ({conf} CI {row['hr_ci_lower']:.2f} to "
                       f"{row['hr_ci_upper']:.2f}; {ph}, p {_p_is(row['ph_p_value'])})")
@@ -803,21 +813,148 @@ class RetentionComparison:
         notes = self.explain().split("\n")
         return render_html(self._title(), shown, notes)
 
+    # -- monitoring ----------------------------------------------------------------
+    def monitor(self, design, planned_n, *, look: int | None = None, earlier=None, arm=None,
+                final: bool | None = None):
+        """Read this comparison as one look of a running experiment: the boundary at this
+        look, the z statistic and the decision ("stop for efficacy", "continue", "stop for
+        futility", ...), with the false-positive rate over all looks held at the design's alpha.
+
+        The statistic is the fixed-horizon one of this comparison: the pooled two-proportion
+        z (positive when the treatment retains more), whose p-value is ``p_value``. The
+        information is the mature customers per arm (their harmonic mean, 2 / (1/n_t +
+        1/n_c), which is n for equal arms: the variance of the difference scales with
+        1/n_t + 1/n_c), over the planned maximum ``planned_n``.
+
+        Parameters
+        ----------
+        design : SequentialDesign, FutilityDesign or "confidence-sequence"
+            A Lan-DeMets design planned before the first look (``rk.spending_boundaries(looks=4)``,
+            ``rk.calendar_plan(...).sequential_design()``, optionally ``.with_futility(...)``
+            for one-sided designs), whose boundaries are recomputed at the information
+            actually observed (:func:`~retention_kit.experiments.monitor_look`); or
+            ``"confidence-sequence"`` for an always-valid interval that needs no plan of the
+            looks (:func:`~retention_kit.experiments.confidence_sequence`).
+        planned_n : int or SampleSizePlan
+            Planned mature customers per arm at the last look (the fixed sample size times
+            the design's ``inflation_factor()``). A SampleSizePlan counts as the maximum as it is.
+        look : int, optional
+            Which planned look this is; the planned look nearest in information by default.
+        earlier : list of RetentionComparison, optional
+            The earlier looks (oldest first, e.g. the same comparison at earlier ``as_of``
+            dates). Their information and z replace the planned ones, and a crossing there is
+            the decision. Without them the earlier looks are taken at the planned fractions.
+        arm : str, optional
+            The treatment arm; needed with several (then plan each comparison's design at
+            alpha / number of arms, Bonferroni, to hold the family-wise rate).
+        final : bool, optional
+            Force (True) or rule out (False) this being the final analysis; by default it is
+            final when ``planned_n`` is reached, or at the design's last planned look when
+            ``earlier`` is not given.
+
+        Returns
+        -------
+        SequentialMonitor
+            ``decision``, ``z``, ``boundary``, ``futility_bound``, ``look``,
+            ``information_fraction``; ``summary`` (one row per look), ``explain()``, ``plot()``.
+
+        Examples
+        --------
+        700 mature customers per arm of a planned 1,400 (look 1 of 2, O'Brien-Fleming-type):
+        65.0 % vs 70.0 %, pooled z = 0.05 / sqrt(0.675 * 0.325 * 2 / 700) = 1.997, against
+        the boundary 2.963 (gsDesign: 2.9626, 1.9686): continue, though p = 0.046.
+
+        >>> from retention_kit.experiments import spending_boundaries
+        >>> res = compare_retention_counts({"control": (700, 455), "loyalty": (700, 490)})
+        >>> look = res.monitor(spending_boundaries(looks=2), planned_n=1400)
+        >>> look.decision, round(look.z, 3), round(look.boundary, 4)
+        ('continue', 1.997, 2.9626)
+        """
+        from .experiments.sequential import monitor_confidence_sequence, monitor_look
+
+        arm = self._monitored_arm(arm)
+        n_t, x_t, n_c, x_c = self._arm_counts(self, arm)
+        if isinstance(planned_n, SampleSizePlan):
+            planned = 2.0 / (1.0 / planned_n.n_control + 1.0 / planned_n.n_treatment)
+        elif _is_number(planned_n) and np.isfinite(planned_n) and planned_n > 0:
+            planned = float(planned_n)
+        else:
+            raise ParameterError(f"planned_n={planned_n!r} must be the planned mature customers per arm at the last "
+                                 "look (a number, or the SampleSizePlan from rk.sample_size).")
+        earlier = [] if earlier is None else list(earlier)
+        for k, other in enumerate(earlier):
+            if not isinstance(other, RetentionComparison):
+                raise ParameterError(f"earlier[{k}] is a {type(other).__name__}: give the earlier looks' "
+                                     "comparisons (the same compare_retention call at earlier as_of dates).")
+            if other.control != self.control or arm not in other.summary.index:
+                raise ParameterError(f"earlier[{k}] compares {list(other.summary.index)} with {other.control!r}: "
+                                     f"the earlier looks must compare {arm!r} with {self.control!r} too.")
+        counts = np.array([self._arm_counts(c, arm) for c in [*earlier, self]], dtype=float)
+        label = f"{arm} vs {self.control}, retention {_horizon_words(self.horizon)}"
+        key = str(design).strip().lower().replace("_", "-").replace(" ", "-") if isinstance(design, str) else None
+        if key is not None:
+            if key not in ("confidence-sequence", "always-valid"):
+                raise ParameterError(f"design={design!r} is not an option: give a design from "
+                                     "rk.spending_boundaries(...) or 'confidence-sequence'.")
+            if look is not None or final is not None:
+                raise ParameterError("look= and final= are for planned designs; a confidence sequence has no "
+                                     "planned looks.")
+            return monitor_confidence_sequence(counts[:, 0], counts[:, 1], counts[:, 2], counts[:, 3],
+                                               planned_n=2.0 * planned, alpha=self.alpha, label=label)
+        zs = _two_proportions(counts[:, 0], counts[:, 1], counts[:, 2], counts[:, 3])["z"]
+        if not np.all(np.isfinite(zs)):
+            raise DataError(f"{label}: the z statistic is undefined at a look (an arm without mature customers, "
+                            "or everyone or no one retained); wait until customers mature.")
+        info = 2.0 / (1.0 / counts[:, 0] + 1.0 / counts[:, 2])
+        row = self.summary.loc[arm]
+        estimate = (f"{arm} {row['rate']:.1%} of {int(n_t):,} vs {self.control} {row['control_rate']:.1%} of "
+                    f"{int(n_c):,} mature customers: {row['diff'] * 100:+.1f} points (pooled z-test; its p = "
+                    f"{_fmt_p(row['p_value'])} and {1 - self.alpha:.0%} CI hold for one planned look only).")
+        return monitor_look(design, float(zs[-1]), float(info[-1]), planned, look=look,
+                            earlier_information=info[:-1] if earlier else None,
+                            earlier_z=zs[:-1] if earlier else None, final=final, label=label,
+                            unit="mature customers per arm", estimate=estimate)
+
+    def _monitored_arm(self, arm):
+        arms = list(self.summary.index)
+        if arm is None:
+            if len(arms) > 1:
+                raise ParameterError(f"There are {len(arms)} treatment arms {arms}: name the one to monitor with "
+                                     "arm=, and plan each arm's design at alpha / number of arms (Bonferroni).")
+            return arms[0]
+        if arm not in arms:
+            raise ParameterError(f"arm={arm!r} is not a treatment arm; choose from {arms}.")
+        return arm
+
+    @staticmethod
+    def _arm_counts(result, arm) -> tuple[float, float, float, float]:
+        row = result.summary.loc[arm]
+        return (float(row["n"]), float(row["retained"]), float(row["control_n"]), float(row["control_retained"]))
+
     # -- plots ---------------------------------------------------------------------
     def plot_difference(self, ax=None, **kwargs):
-        """Treatment minus control at the horizon, with its interval, one line per arm."""
-        from .plotting import get_axes, label
+        """Treatment minus control at the horizon, with its interval, one line per arm.
+
+        ``kwargs`` go to the differences' points and intervals (``Axes.errorbar``), e.g.
+        ``color=`` or ``label=``. Returns the Axes."""
+        from matplotlib.lines import Line2D
+
+        from .plotting import artist_kwargs, get_axes, label
 
         ax = get_axes(ax)
         s = self.summary
         y = np.arange(len(s))[::-1]
         diff, lower, upper = (s[c].to_numpy(dtype=float) * 100 for c in ("diff", "ci_lower", "ci_upper"))
-        ax.errorbar(diff, y, xerr=[diff - lower, upper - diff], fmt="o", capsize=4, **kwargs)
+        ax.errorbar(diff, y, xerr=[diff - lower, upper - diff], **artist_kwargs(kwargs, Line2D, fmt="o", capsize=4))
         for d, lo, hi, yy in zip(diff, lower, upper, y):
             ax.annotate(f"{d:+.1f} ({lo:+.1f} to {hi:+.1f})", (d, yy), textcoords="offset points",
                         xytext=(0, 8), ha="center", fontsize=9)
         ax.axvline(0, color="grey", lw=1, ls="--")
         ax.set_yticks(y, [str(a) for a in s.index])
+        ax.set_ylim(-0.6, len(s) - 0.3)  # room above the top arm for its numbers
+        from matplotlib.ticker import FuncFormatter
+
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos=None: "0" if v == 0 else f"{v:+g} pp"))
         return label(ax, title=f"Retention {_horizon_words(self.horizon)}: difference from {self.control}",
                      xlabel=f"treatment minus control (percentage points, {1 - self.alpha:.0%} CI)", ylabel="arm")
 
@@ -867,10 +1004,15 @@ class RetentionComparison:
                              "ci_upper": ratio * math.exp(z * se)})
         return pd.DataFrame(rows)
 
-    def plot_hazard_ratio(self, ax=None, intervals: int = 4, **kwargs):
+    def plot_hazard_ratio(self, ax=None, *, intervals: int = 4, **kwargs):
         """The hazard ratio period by period (see :meth:`hazard_ratio_over_time`), with the
-        Cox time average as a dashed line: flat means proportional hazards hold."""
-        from .plotting import get_axes, label
+        Cox time average as a dashed line: flat means proportional hazards hold.
+
+        ``kwargs`` go to each arm's per-period points and intervals (``Axes.errorbar``), e.g.
+        ``color=`` or ``label=`` (the arm's time-average line follows its colour). Returns the Axes."""
+        from matplotlib.lines import Line2D
+
+        from .plotting import artist_kwargs, get_axes, label
 
         table = self.hazard_ratio_over_time(intervals)
         ax = get_axes(ax)
@@ -879,28 +1021,38 @@ class RetentionComparison:
                            max(part["from_day"].max() * 1.5, part["from_day"].max() + 30))
             mid = (part["from_day"].to_numpy() + top) / 2
             hr = part["hazard_ratio"].to_numpy()
-            line = ax.errorbar(mid, hr, yerr=[hr - part["ci_lower"], part["ci_upper"] - hr], fmt="o-", capsize=3,
-                               label=f"{arm}: per period", **kwargs)
+            line = ax.errorbar(mid, hr, yerr=[hr - part["ci_lower"], part["ci_upper"] - hr],
+                               **artist_kwargs(kwargs, Line2D, fmt="o-", capsize=3, label=f"{arm}: per period"))
             avg = self.summary.loc[arm, "hazard_ratio"]
             ax.axhline(avg, ls="--", lw=1, color=line[0].get_color(), label=f"{arm}: time average {avg:.2f}")
-        ax.axhline(1.0, color="grey", lw=0.8, ls=":")
+        ax.axhline(1.0, color="grey", lw=0.8, ls=":", label="1 = same hazard as control")
         ax.set_yscale("log")
-        ax.legend(fontsize="small")
-        return label(ax, title=f"Hazard ratio against {self.control} over time",
-                     xlabel="days since assignment (middle of the period)", ylabel="hazard ratio (log scale)")
+        from .plotting import legend_outside, ratio_axis
 
-    def plot_curves(self, ax=None, **kwargs):
-        """Kaplan-Meier retention curves per arm with confidence bands; the horizon is marked."""
+        ratio_axis(ax, "y")
+        legend_outside(ax)
+        return label(ax, title=f"Hazard ratio against {self.control} over time",
+                     xlabel="days since assignment (middle of the period)",
+                     ylabel=f"hazard ratio (log scale)\n> 1: churns sooner than {self.control}")
+
+    def plot_curves(self, ax=None, *, at_risk: bool = True, ci_show: bool = True, xticks=None, **kwargs):
+        """Kaplan-Meier retention curves per arm with confidence bands; the horizon is marked.
+
+        ``at_risk``, ``ci_show``, ``xticks``: as in :meth:`SurvivalCurves.plot`. ``kwargs`` go
+        to each arm's Kaplan-Meier line (``Axes.plot``, through :meth:`SurvivalCurves.plot`),
+        e.g. ``lw=``. Returns the Axes."""
         from .plotting import get_axes, label, percent_axis
 
         if self.curves is None:
             raise ParameterError("This comparison was made from counts: there are no curves to plot. "
                                  "Use compare_retention(assignments, events) for the curves.")
         ax = get_axes(ax)
-        self.curves.plot(ax=ax, **kwargs)
+        self.curves.plot(ax, at_risk=at_risk, ci_show=ci_show, xticks=xticks, **kwargs)
         if self.horizon is not None:
             ax.axvline(_days(self.horizon), color="grey", lw=1, ls=":", label=f"horizon ({_days(self.horizon):g} d)")
-        ax.legend()
+        from .plotting import legend_outside
+
+        legend_outside(ax)
         percent_axis(ax)
         return label(ax, title="Retention by arm since assignment (Kaplan-Meier)",
                      xlabel="days since assignment", ylabel="share still active")
@@ -1009,7 +1161,7 @@ def _fixed_horizon(counts: pd.DataFrame, control, *, alpha, ci_method, correctio
         out["relative_diff"] = stats2["diff"] / stats2["rate_c"]
     out["ci_lower"], out["ci_upper"] = stats2["ci_lower"], stats2["ci_upper"]
     out["p_value"] = stats2["p_value"]
-    out["p_value_adjusted"] = adjust_p_values(out["p_value"].to_numpy(), correction)
+    out["p_value_adjusted"] = adjust_p_values(out["p_value"].to_numpy(), correction=correction)
     level = _family_alpha(out["p_value_adjusted"], alpha, correction)
     wide = _two_proportions(treat["n"], treat["retained"], n_c, x_c, alpha=level, ci_method=ci_method)
     out["ci_lower_adjusted"], out["ci_upper_adjusted"] = wide["ci_lower"], wide["ci_upper"]
@@ -1022,7 +1174,7 @@ def _fixed_horizon(counts: pd.DataFrame, control, *, alpha, ci_method, correctio
         beat.append(p_beat)
         loss.append(e_loss)
     out["exact_p_value"], out["prob_beat_control"], out["expected_loss"] = exact, beat, loss
-    out["exact_p_value_adjusted"] = adjust_p_values(out["exact_p_value"].to_numpy(float), correction)
+    out["exact_p_value_adjusted"] = adjust_p_values(out["exact_p_value"].to_numpy(float), correction=correction)
     _warn_small(out, alpha, ci_method, notes)
     return out
 
@@ -1056,7 +1208,8 @@ def _adjust_curves(summary: pd.DataFrame, alpha: float, correction: str) -> None
     z = stats.norm.isf(alpha / 2)
     for name in ("logrank", "rmst", "hr"):
         summary[f"{name}_p_value_adjusted"] = adjust_p_values(summary[f"{name}_p_value"].to_numpy(float),
-                                                              correction)
+                                                              correction=correction)
+
     # RMST: difference +- z se; hazard ratio: exp(log HR +- z se). Recover se from the intervals.
     z_rmst = stats.norm.isf(_family_alpha(summary["rmst_p_value_adjusted"], alpha, correction) / 2)
     se = (summary["rmst_ci_upper"] - summary["rmst_ci_lower"]) / (2 * z)
@@ -1107,7 +1260,8 @@ def _add_verdicts(summary: pd.DataFrame, primary: str, alpha: float) -> None:
 
 def _warn(category, message: str, notes: list) -> None:
     notes.append(message)
-    warnings.warn(category(message), stacklevel=3)
+    warnings.warn(category(message), stacklevel=caller_stacklevel())
+
 
 
 def _warn_small(out: pd.DataFrame, alpha, ci_method, notes) -> None:
@@ -1155,11 +1309,11 @@ def _warn_peeking(counts: pd.DataFrame, planned_n, looks, alpha, notes) -> None:
     if smallest >= planned_n:
         return
     if looks is not None:
-        rate = peeking_false_positive_rate(looks, alpha)
+        rate = peeking_false_positive_rate(looks, alpha=alpha)
         how = (f"With {looks} look(s) at alpha = {alpha:g}, stopping at the first significant one, the "
                f"false-positive rate is {rate:.1%}, not {alpha:.0%}.")
     else:
-        rates = ", ".join(f"{k} looks {peeking_false_positive_rate(k, alpha):.1%}" for k in (2, 5, 10))
+        rates = ", ".join(f"{k} looks {peeking_false_positive_rate(k, alpha=alpha):.1%}" for k in (2, 5, 10))
         how = (f"Stopping at the first significant look inflates the false-positive rate of a test at "
                f"{alpha:.0%}: {rates}.")
     _warn(PeekingWarning,
@@ -1167,7 +1321,8 @@ def _warn_peeking(counts: pd.DataFrame, planned_n, looks, alpha, notes) -> None:
           "Decide only at the planned sample size (or use a sequential design).", notes)
 
 
-def compare_retention_counts(counts, control: str = "control", *, alpha: float = 0.05,
+@legacy_arguments(positional=("control",))
+def compare_retention_counts(counts, *, control: str = "control", alpha: float = 0.05,
                              ci_method: str = "newcombe", correction: str = "holm", prior=(1.0, 1.0),
                              planned_split=None, planned_n=None, looks: int | None = None,
                              primary: str = "fixed_horizon") -> RetentionComparison:
@@ -1228,27 +1383,122 @@ def compare_retention_counts(counts, control: str = "control", *, alpha: float =
     if looks is not None and planned_n is None:
         raise ParameterError("looks is only used with planned_n (the planned customers per arm).")
     notes: list[str] = []
-    srm = sample_ratio_check(table["n"], planned_split)
+    srm = sample_ratio_check(table["n"], planned_split=planned_split)
     _warn_srm(srm, notes)
     _warn_peeking(table, planned_n, looks, alpha, notes)
     summary = _fixed_horizon(table, control, alpha=alpha, ci_method=ci_method, correction=correction,
                              prior=prior, notes=notes)
     _add_verdicts(summary, primary, alpha)
-    return RetentionComparison(summary=summary, control=control, control_n=int(table.loc[control, "n"]),
+    return RetentionComparison(table=summary, control=control, control_n=int(table.loc[control, "n"]),
                                alpha=alpha, ci_method=ci_method, correction=correction, prior=prior,
                                srm=srm, notes=notes, primary=primary)
 
+
+
+def compare_retained(data: pd.DataFrame, *, arm_col: str = "arm", retained_col: str = "retained",
+                     customer_col: str | None = None, control: str = "control", alpha: float = 0.05,
+                     ci_method: str = "newcombe", correction: str = "holm", prior=(1.0, 1.0),
+                     planned_split=None, planned_n=None, looks: int | None = None,
+                     primary: str = "fixed_horizon") -> RetentionComparison:
+    """Compare retention from one row per customer: the arm and a retained flag.
+
+    The per-customer form of :func:`compare_retention_counts` (an A/B export without
+    timestamps, e.g. a game's ``version`` and ``retention_7``): the rows are counted per
+    arm and compared exactly as the counts ``{arm: (n, retained)}`` would be. As there,
+    every row must be a *mature* customer, one whose horizon and window have elapsed.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per customer with ``arm_col`` and ``retained_col``.
+    arm_col : str
+        The column of the experiment's arm.
+    retained_col : str
+        The retained flag: True/False, 1/0 or text Yes/No, True/False, retained/churned (any
+        case). Anything else, missing values included, is refused with the values and their count.
+    customer_col : str, optional
+        The customer id column; given, a customer in two rows is refused (it would be counted twice).
+    control, alpha, ci_method, correction, prior, planned_split, planned_n, looks, primary
+        As in :func:`compare_retention_counts`.
+
+    Returns
+    -------
+    RetentionComparison
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"version": ["gate_30"] * 100 + ["gate_40"] * 100,
+    ...                       "retention_7": ["Yes"] * 40 + ["No"] * 60 + ["Yes"] * 50 + ["No"] * 50})
+    >>> res = compare_retained(table, arm_col="version", retained_col="retention_7", control="gate_30")
+    >>> res.summary.loc["gate_40", ["n", "retained"]].astype(int).tolist()
+    [100, 50]
+    >>> same = compare_retention_counts({"gate_30": (100, 40), "gate_40": (100, 50)}, control="gate_30")
+    >>> res.summary.equals(same.summary)
+    True
+    """
+    from .validation import parse_flags, plain_ids, require_columns
+
+    require_columns(data, {"arm_col": arm_col, "retained_col": retained_col, "customer_col": customer_col},
+                    what="data")
+    if len(data) == 0:
+        raise DataError("data is empty (0 rows): there is no experiment to analyse.")
+    no_arm = data[arm_col].isna()
+    if no_arm.any():
+        raise DataError(f"Column {arm_col!r} (arm_col) is missing in {int(no_arm.sum()):,} of {len(data):,} rows "
+                        f"(first at index {data.index[no_arm.to_numpy()][0]!r}): every customer needs an arm. "
+                        f"Drop or fix those rows, e.g. data = data.dropna(subset=[{arm_col!r}]).")
+    if customer_col is not None:
+        ids = data[customer_col]
+        if ids.isna().any():
+            raise DataError(f"Column {customer_col!r} (customer_col) is missing in {int(ids.isna().sum()):,} rows: "
+                            f"every row is one customer. Drop or fix those rows, e.g. "
+                            f"data = data.dropna(subset=[{customer_col!r}]).")
+        ids = plain_ids(ids, customer_col)
+        dup = ids.duplicated(keep=False)
+        if dup.any():
+            example = ids[dup].iloc[0]
+            raise DataError(
+                f"Column {customer_col!r} (customer_col) repeats {int(ids[dup].nunique()):,} customers in "
+                f"{int(dup.sum()):,} rows (for example {example!r}, in arms "
+                f"{data.loc[(ids == example).to_numpy(), arm_col].tolist()}): each customer is counted once. "
+                f"Keep one row per customer (data.drop_duplicates({customer_col!r})) and investigate "
+                "customers in two arms: they break the randomisation.")
+    retained = parse_flags(data[retained_col], retained_col, what="retained flag (retained_col)",
+                           true_word="retained", false_word="churned")
+    arms = data[arm_col].to_numpy()
+    counts = (pd.DataFrame({"arm": arms, "retained": retained.astype(np.int64)})
+              .groupby("arm", sort=True, observed=True)["retained"].agg(["size", "sum"])
+              .rename(columns={"size": "n", "sum": "retained"}))
+    return compare_retention_counts(counts, control=control, alpha=alpha, ci_method=ci_method,
+                                    correction=correction, prior=prior, planned_split=planned_split,
+                                    planned_n=planned_n, looks=looks, primary=primary)
 
 
 # ---------------------------------------------------------------------------------------
 # From raw logs
 # ---------------------------------------------------------------------------------------
 
-def _read_assignments(assignments, customer_col, arm_col, time_col) -> pd.DataFrame:
-    from .validation import _customer_ids, require_columns
+#: Said whenever compare_retention finds no usable time column (issue 13).
+NO_TIMES_HINT = (" Without dates (one row per customer with an arm and a retained flag), compare with "
+                 "rk.compare_retained(table, arm_col='arm', retained_col='retained', control='control'), "
+                 "or from counts per arm with rk.compare_retention_counts({'control': (n, retained), ...}, "
+                 "control='control').")
 
-    require_columns(assignments, {"customer_col": customer_col, "arm_col": arm_col, "time_col": time_col},
-                    what="assignments")
+
+def _no_time_column(frame, col, what) -> None:
+    """Refuse a frame without its time column, pointing to the comparisons that need none."""
+    from .validation import missing_column_message
+
+    if isinstance(frame, pd.DataFrame) and col not in frame.columns:
+        raise DataError(missing_column_message("time_col", col, [str(c) for c in frame.columns], what)
+                        + NO_TIMES_HINT)
+
+
+def _read_assignments(assignments, customer_col, arm_col, time_col) -> pd.DataFrame:
+    from .validation import plain_ids as _customer_ids, require_columns
+
+    require_columns(assignments, {"customer_col": customer_col, "arm_col": arm_col}, what="assignments")
+    _no_time_column(assignments, time_col, "assignments")
     if len(assignments) == 0:
         raise DataError("assignments is empty (0 rows): there is no experiment to analyse.")
     frame = assignments[[customer_col, arm_col, time_col]]
@@ -1278,8 +1528,13 @@ def _lifetimes_from_table(lifetimes, assignments, *, customer_col, arm_col, time
     life_id = customer_col
     if customer_col not in lifetimes.columns and "customer_id" in lifetimes.columns:
         life_id = "customer_id"  # customer_lifetimes names it so, whatever the log called it
-    require_columns(lifetimes, {"customer_col": life_id, "start": "start", "duration": "duration",
-                                "churned": "churned"}, what="lifetimes")
+    require_columns(lifetimes, {"customer_col": life_id}, what="lifetimes")
+    try:
+        require_columns(lifetimes, {"column 'start'": "start", "column 'duration'": "duration",
+                                    "column 'churned'": "churned"}, what="lifetimes")
+    except DataError as err:
+        raise DataError(f"{err} compare_retention(lifetimes=) needs the lifetimes of rk.customer_lifetimes "
+                        "(columns start, duration, churned)." + NO_TIMES_HINT) from None
     unit = lifetimes.attrs.get("time_unit", "days")
     if unit != "days":
         raise DataError(f"lifetimes are in {unit}; the comparison needs days: build them with "
@@ -1336,8 +1591,8 @@ def _whole_curve(life: pd.DataFrame, control, treatments, *, rmst_days, alpha, n
         pair = life[life["arm"].isin([control, arm])]
         one = life[life["arm"] == arm]
         test = logrank(pair, by="arm")
-        diff = rmst_difference(ctrl["duration"], ctrl["churned"], one["duration"], one["churned"], rmst_days,
-                               alpha=alpha, labels=(str(control), str(arm)))
+        diff = rmst_difference(pair, by="arm", horizon=rmst_days, alpha=alpha, labels=(str(control), str(arm)),
+                               time_unit="days")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ProportionalHazardsWarning)
             cox = cox_drivers(pair.assign(arm=pair["arm"].astype(str)), covariates=["arm"],
@@ -1346,7 +1601,7 @@ def _whole_curve(life: pd.DataFrame, control, treatments, *, rmst_days, alpha, n
                "rmst_diff": diff.difference, "rmst_ci_lower": diff.ci_lower, "rmst_ci_upper": diff.ci_upper,
                "rmst_p_value": diff.p_value, "hazard_ratio": cox["hazard_ratio"], "hr_ci_lower": cox["ci_lower"],
                "hr_ci_upper": cox["ci_upper"], "hr_p_value": cox["p_value"], "ph_p_value": cox["ph_p_value"]}
-        if cox["ph_p_value"] < 0.05:
+        if cox["ph_p_value"] < alpha:
             # Reported anyway: large samples reject trivial departures, and a time average is
             # still a summary; what changes is how to read it (see plot_hazard_ratio).
             _warn(ProportionalHazardsWarning,
@@ -1358,8 +1613,9 @@ def _whole_curve(life: pd.DataFrame, control, treatments, *, rmst_days, alpha, n
     return curves, pd.DataFrame.from_dict(rows, orient="index")
 
 
-def compare_retention(assignments, events=None, horizon="30D", control: str = "control", *,
-                      churn_after="30D", window=None, as_of=None, primary: str = "fixed_horizon",
+@legacy_arguments(positional=("horizon", "control"))
+def compare_retention(assignments=None, events=None, *, horizon="30D", control: str = "control",
+                      churn_after=None, window=None, as_of=None, primary: str = "fixed_horizon",
                       planned_split=None, correction: str = "holm",
                       alpha: float = 0.05, ci_method: str = "newcombe", prior=(1.0, 1.0), rmst_horizon=None,
                       planned_n=None, looks: int | None = None, customer_col: str = "customer_id",
@@ -1377,11 +1633,16 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
 
     Parameters
     ----------
-    assignments : DataFrame
+    assignments : DataFrame, optional
         One row per customer: ``customer_col``, ``arm_col`` and ``time_col`` (assignment
         time, where the customer's clock starts). Activity before it is ignored; assigned
         customers who never came back count (lifetime 0); customers assigned after
-        ``as_of`` are left out with a :class:`DataQualityWarning`.
+        ``as_of`` are left out with a :class:`DataQualityWarning`. Required with
+        ``events``; with ``lifetimes`` it may be left out (``compare_retention(lifetimes=life, churn_after="30D")``).
+        ``assignments`` and ``events`` are the data and may be given by position; every
+        other argument is keyword-only (``horizon`` and ``control`` by position still work
+        in 0.2.x, with a ``FutureWarning``).
+
     events : DataFrame, path, DuckDB relation, Polars or PySpark DataFrame
         The activity log (``customer_col``, ``time_col``). Not needed when ``lifetimes`` is given.
         Files (read by DuckDB), DuckDB, Polars and Spark inputs compute each assigned
@@ -1394,6 +1655,9 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
         The control arm; every other arm is compared with it (one summary row each).
     churn_after : int, str or Timedelta
         Silence after which a customer counts as churned (see ``customer_lifetimes``).
+        Required, as in every function that classifies customers from their silence;
+        leaving it out still means 30 days in 0.2.x, with a ``FutureWarning``, and is an
+        error from 0.3.0.
     window : int, str or Timedelta, optional
         w, how long after the horizon activity counts as "retained at H"; ``churn_after``
         by default. Needs ``events``: with ``lifetimes`` alone the window cannot be seen,
@@ -1462,8 +1726,15 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
     ``tests/test_estimands.py``).
     """
     horizon_td = parse_duration(horizon, name="horizon")
+    if churn_after is None:
+        warnings.warn(f"compare_retention() without churn_after= is deprecated and stops working in {removed_in()}, "
+                      "as in customer_lifetimes() and survival_table(): pass churn_after='30D' for the "
+                      "result of the old default.", FutureWarning, stacklevel=caller_stacklevel())
+
+        churn_after = "30D"
     churn_td = parse_duration(churn_after, name="churn_after")
     window_td = churn_td if window is None else parse_duration(window, name="window")
+
     if window_td <= pd.Timedelta(0):
         raise ParameterError(f"window={window!r} must be a positive duration, e.g. '30D' (the default is "
                              "churn_after).")
@@ -1483,8 +1754,9 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
         if frame is None:
             raise ParameterError("assignments are required with events: they say who is in which arm and "
                                  "when each customer's clock starts.")
+        _no_time_column(events, time_col, "events")
         life = customer_lifetimes(events, churn_after=churn_td, as_of=as_of, customer_col=customer_col,
-                                  time_col=time_col, start_times=frame, keep_cols=[arm_col])
+                                  time_col=time_col, start_times=frame, by=[arm_col])
         info = metadata(life)
         as_of_ts, quality = info["as_of"], info["data_quality"]
     else:
@@ -1537,7 +1809,8 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
               f"{as_of_ts:%Y-%m-%d}: their "
               f"retention {_horizon_words(horizon_td)} is not known yet, so they are left out of the fixed-horizon "
               f"test (the curves use those who started before the detection limit, censored).{wrong}", notes)
-    srm = sample_ratio_check(assigned, planned_split)
+    srm = sample_ratio_check(assigned, planned_split=planned_split)
+
     _warn_srm(srm, notes)
     _warn_peeking(counts, planned_n, looks, alpha, notes)
     summary = _fixed_horizon(counts, control, alpha=alpha, ci_method=ci_method, correction=correction,
@@ -1549,7 +1822,8 @@ def compare_retention(assignments, events=None, horizon="30D", control: str = "c
     _adjust_curves(summary, alpha, correction)
     _add_verdicts(summary, primary, alpha)
     return RetentionComparison(
-        summary=summary, control=control, control_n=int(counts.loc[control, "n"]), alpha=alpha,
+        table=summary, control=control, control_n=int(counts.loc[control, "n"]), alpha=alpha,
+
         ci_method=ci_method, correction=correction, prior=prior, srm=srm, horizon=horizon_td,
         churn_after=churn_td, as_of=as_of_ts, rmst_horizon=rmst_td, curves=curves, lifetimes=life,
         data_quality=quality, immature=immature, notes=notes, primary=primary, window=window_td)
@@ -1595,7 +1869,12 @@ def _seen_in_window(events, life, horizon, window, as_of, customer_col, time_col
         warnings.simplefilter("ignore", RetentionWarning)
         # Only first_activity is used: a one-second churn_after keeps every shifted start
         # classifiable (customer_lifetimes leaves out starts after as_of - churn_after).
-        later = customer_lifetimes(events, churn_after=pd.Timedelta(seconds=1), as_of=as_of,
+        # A log validated with its own as_of (rk.validate_events) keeps it: passing the resolved
+        # instant again would be refused as a different as_of, though it is the same one.
+        from .validation import EventLog
+
+        door_as_of = isinstance(events, EventLog) and events._door_as_of is not None
+        later = customer_lifetimes(events, churn_after=pd.Timedelta(seconds=1), as_of=None if door_as_of else as_of,
                                    customer_col=customer_col, time_col=time_col, start_times=shifted)
     first = pd.Series(pd.to_datetime(later["first_activity"]).to_numpy(), index=later["customer_id"].to_numpy())
     first = first.reindex(life["customer_id"].to_numpy()[reached]).to_numpy()

@@ -35,12 +35,16 @@ import pandas as pd
 
 from .errors import DataError, ParameterError, RetentionWarning
 from .periods import parse_duration, parse_freq
-from .validation import prepare_events
+from .validation import validate_events
 
 __all__ = [
     "ReportConfig", "ReportData", "load_data", "check_inputs", "report_notebook", "header", "intro_text",
     "caveats", "pct", "count", "join_words", "paragraphs", "quality_text", "crr_text",
     "cohort_text", "survival_text", "experiment_intro", "experiment_text",
+    "ExperimentPlan", "experiment_plan", "plan_options", "maturity_text", "monitoring_text", "look_design",
+    "plot_monitoring",
+    "CustomerValueSection", "customer_value", "customer_value_intro", "customer_value_text",
+    "plot_frequency_check", "plot_value_distribution",
 ]
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -55,6 +59,7 @@ CLI_FLAGS = {
     "assigned_col": "--assigned-col",
     "control_arm": "--control", "date_format": "--date-format", "period": "--period",
     "as_of": "--as-of", "churn_after": "--churn-after", "horizon": "--horizon",
+    "planned_n": "--planned-n", "mde": "--mde", "looks": "--looks",
 }
 
 
@@ -63,7 +68,7 @@ class ReportConfig:
     """What the report runs on: the file, its column mapping and the analysis settings.
 
     The defaults are the bundled coffee-shop example (``data_path=None``). Every field is
-    a plain string or None, so the same values travel as papermill parameters.
+    a plain string, number or None, so the same values travel as papermill parameters.
 
     Attributes
     ----------
@@ -85,6 +90,11 @@ class ReportConfig:
         Calendar period of CRR and cohorts: D, W, M, Q or Y.
     as_of : str or None
         End of observation; None for the last date in the data.
+    planned_n, mde, looks : int or None, float, int or None
+        The experiment's plan: mature customers per arm at the last look, the minimum
+        detectable effect in percentage points (5 by default; it sizes the plan when
+        ``planned_n`` is not given) and the number of looks of the group-sequential plan
+        (4 by default when a plan is read; see :func:`experiment_plan`).
     churn_after, horizon : str
         Silence that counts as churn, and the horizon of the experiment's retention. With
         ``churn_after=None`` :func:`load_data` chooses it from the data: the 95th percentile
@@ -105,6 +115,9 @@ class ReportConfig:
     as_of: str | None = None
     churn_after: str | None = None
     horizon: str = "30D"
+    planned_n: int | None = None
+    mde: float = 5.0
+    looks: int | None = None
     cli: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -117,6 +130,7 @@ class ReportConfig:
                           else parse_duration(self.churn_after, name=self._name("churn_after")))
         self.churn_note = None
         self.horizon_gap = parse_duration(self.horizon, name=self._name("horizon"))
+        self.planned_n, self.mde, self.looks = plan_options(self.planned_n, self.mde, self.looks, cli=self.cli)
         if not self.arm_col:
             self.assigned_col = None  # an assignment time means nothing without an arm
         used = [c for c in (self.customer_col, self.time_col, self.amount_col, self.segment_col,
@@ -169,6 +183,11 @@ class ReportConfig:
             value = getattr(self, name)
             if value is not None and value != getattr(ReportConfig, name):
                 parts += [CLI_FLAGS[name], str(value)]
+        if self.arm_col:
+            for name in ("planned_n", "mde", "looks"):
+                value = getattr(self, name)
+                if value is not None and value != getattr(ReportConfig, name):
+                    parts += [CLI_FLAGS[name], f"{value:g}"]
         return shlex.join(parts + ["--out", out])
 
 
@@ -189,6 +208,16 @@ class ReportData:
     # One row per customer in the experiment: customer, arm and the time their clock starts
     # (the assignment column, else the first event that carries an arm); None without arms.
     assignments: pd.DataFrame | None = None
+    _log: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def log(self):
+        """The events validated once (``rk.validate_events``, as of ``config.as_of``): every
+        analysis of the report takes this :class:`~retention_kit.EventLog` and checks nothing again."""
+        if self._log is None:
+            self._log = validate_events(self.events, amount_col=self.config.amount_col, as_of=self.config.as_of,
+                                        **self.config.cols)
+        return self._log
 
 
 # --------------------------------------------------------------------------------------
@@ -414,7 +443,7 @@ def load_data(config: ReportConfig | None = None) -> ReportData:
     config = config or ReportConfig()
     data = _bundled(config) if config.data_path is None else _read(config)
     if config.churn_gap is None:
-        _choose_churn_after(data.events, config)
+        _choose_churn_after(data.log, config)
     return data
 
 
@@ -501,16 +530,16 @@ def check_inputs(config: ReportConfig | None = None) -> ReportData:
     """
     config = config or ReportConfig()
     data = load_data(config)
-    log = prepare_events(data.events, **config.cols, amount_col=config.amount_col, as_of=config.as_of)
+    log = data.log  # validated once; the report's analyses take the same log
     as_of = log.as_of
     # One complete period is needed for CRR and cohorts.
     from .periods import period_codes, period_starts
 
-    first_code = int(period_codes(np.array([log.frame["date"].min()], dtype="datetime64[ns]"), config.freq)[0])
+    first_code = int(period_codes(np.array([log.first_time], dtype="datetime64[ns]"), config.freq)[0])
     first_end = period_starts(np.array([first_code + 1]), config.freq)[0]
     if first_end > as_of.normalize() + pd.Timedelta(days=1):
         raise DataError(
-            f"The data run from {log.report.first_time:%Y-%m-%d} to {as_of:%Y-%m-%d}: not one complete "
+            f"The data run from {log.first_time:%Y-%m-%d} to {as_of:%Y-%m-%d}: not one complete "
             f"{config.freq.name}, so there is no retention to measure. Use a shorter period "
             f"({config._name('period')} W or D) or a later {config._name('as_of')}.")
     return data
@@ -582,7 +611,12 @@ def header(data: ReportData, *, out: str = "report.html"):
               f"churn after {_days(cfg.churn_gap)} days of silence"
               + (f" ({cfg.churn_note})" if cfg.churn_note else "")]
     if cfg.arm_col:
-        params += [f"experiment horizon = {_days(cfg.horizon_gap)} days", f"control arm = `{cfg.control_arm}`"]
+        params += [f"experiment horizon = {_days(cfg.horizon_gap)} days", f"control arm = `{cfg.control_arm}`",
+                   f"minimum detectable effect = {cfg.mde:g} points"]
+        if cfg.planned_n:
+            params.append(f"planned = {cfg.planned_n:,} mature customers per arm")
+        if cfg.looks:
+            params.append(f"looks = {cfg.looks}")
     rows.append(("Parameters", "; ".join(params)))
     rows.append(("retention_kit", __version__))
     rows.append(("Run", _run_time()))
@@ -646,6 +680,8 @@ _READER_ADVICE = [
     (re.compile(r"Pass first_cohort='exclude' to drop it, or first_cohort='keep' if the data start "
                 r"with every customer's first activity\."),
      "The report keeps it: read its row with that in mind."),
+    (re.compile(r"([\d,]+) customers of start_times start after as_of \((\d{4}-\d{2}-\d{2})\) and were left out\."),
+     r"\1 customers assigned after the as-of date (\2) are left out."),
 ]
 _PYTHON_ADVICE = re.compile(r"\b[a-z_]+=(?:'[^']*'|\"[^\"]*\"|[\w.]+)|\b[a-z_]+\(\)")
 
@@ -699,6 +735,9 @@ def intro_text(config: ReportConfig) -> str:
     if config.arm_col:
         questions.append(f"Did the treatment arm keep more customers than the control arm {config.control_arm!r} "
                          f"{_days(config.horizon_gap)} days after they started?")
+    if config.amount_col:
+        questions.append("What are the customers worth over the next year, and which customers the churn rule "
+                         "calls lost are probably still active (customer value)?")
     return "This report answers:\n\n" + "\n".join(f"{i}. {q}" for i, q in enumerate(questions, 1))
 
 
@@ -830,7 +869,7 @@ def _segment_sentences(curves, logrank) -> list[str]:
     sizes = curves.summary.set_index("group")["customers"]
     med = med.assign(customers=med["group"].map(sizes))
     text = []
-    separated = logrank is not None and logrank.p_value < 0.05
+    separated = logrank is not None and logrank.p_value < logrank.alpha
     named = med[med["reached"] & (med["customers"] >= MIN_NAMED_SEGMENT)]
     if separated and len(named) >= 2:
         fast, slow = named.loc[named["median"].idxmin()], named.loc[named["median"].idxmax()]
@@ -846,7 +885,7 @@ def _segment_sentences(curves, logrank) -> list[str]:
         text.append(f"The {row.group} curve {row.note}.")
     if logrank is not None:
         p = logrank.p_value
-        verdict = ("a difference this large is unlikely to be chance" if p < 0.05 else
+        verdict = ("a difference this large is unlikely to be chance" if p < logrank.alpha else
                    "the curves are not distinguishable from chance variation")
         text.append(f"Log-rank test: p {'< 0.0001' if p < 1e-4 else f'= {p:.3f}'}, {verdict}.")
     return text
@@ -865,10 +904,12 @@ def experiment_intro(config: ReportConfig) -> str:
             f"plus the {_days(config.churn_gap)}-day churn threshold) enter the fixed-horizon test.")
 
 
-def experiment_text(result) -> str:
+def experiment_text(result, plan: "ExperimentPlan | None" = None) -> str:
     """The verdict of each arm against control, in one or two sentences each: the verdict
     is the comparison's own (its declared primary test, adjusted across arms), so the report
-    and ``explain()`` never disagree."""
+    and ``explain()`` never disagree. With a ``plan`` (:func:`experiment_plan`) whose look
+    is read for an arm, the look's decision leads instead: at an interim look the numbers
+    are shown without a verdict, and the final look decides against the plan's boundary."""
     text = []
     conf = f"{1 - result.alpha:.0%}"
     h = result.horizon / pd.Timedelta(days=1)
@@ -879,6 +920,14 @@ def experiment_text(result) -> str:
         head = (f"{row['rate']:.1%} of {arm} vs {row['control_rate']:.1%} of {result.control} customers bought "
                 f"again between day {h:g} and day {h + w:g}: {row['diff'] * 100:+.1f} points ({conf} CI {ci})")
         verdict = row["verdict"]
+        look = plan.monitors.get(arm) if plan is not None else None
+        if look is not None and plan.interim(arm):
+            text.append(f"**{arm} vs {result.control} so far.** {head}. This interval holds for one look at the end; "
+                        "at an interim look the decision is the plan's, above.")
+            continue
+        if look is not None:
+            verdict = {"stop for efficacy": "better", "stop for harm": "worse"}.get(look.decision,
+                                                                                   "no clear difference")
         if verdict == "better":
             text.append(f"**{arm} kept more customers.** {head}.")
         elif verdict == "worse":
@@ -888,9 +937,678 @@ def experiment_text(result) -> str:
                         "the data are consistent with no effect.")
         else:
             text.append(f"**{arm} could not be compared with {result.control}.** {head}.")
-        if result.primary != "fixed_horizon":
+        if look is not None:
+            text[-1] += " The verdict is the plan's final look, above."
+        elif result.primary != "fixed_horizon":
             text[-1] += f" The verdict follows the declared primary analysis ({result.primary.replace('_', ' ')})."
     if result.srm.mismatch:
         text.append("**Warning:** the arms' sizes do not match the planned split (sample ratio mismatch): "
                     "the assignment may be broken, so do not trust the comparison before checking it.")
     return "\n\n".join(text)
+
+
+# --------------------------------------------------------------------------------------
+# The experiment's maturity, its plan and the monitoring state
+# --------------------------------------------------------------------------------------
+
+# What the plan assumes when the analyst gives none; the text states each of them.
+DEFAULT_MDE = 5.0           # minimum detectable effect, percentage points (--mde)
+DEFAULT_LOOKS = 4           # looks of the group-sequential plan (--looks)
+PLAN_POWER = 0.8
+PLAN_SPENDING = "obrien-fleming"
+_MAX_LOOKS = 20
+
+
+def _whole(value, name: str, lowest: int, highest: int | None, what: str) -> int:
+    text = str(value).strip().replace(",", "").replace("_", "") if isinstance(value, str) else value
+    try:
+        number = float(text) if not isinstance(text, bool) else float("nan")
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not np.isfinite(number) or number != int(number) or number < lowest or (highest and number > highest):
+        span = f"from {lowest} to {highest}" if highest else f"of at least {lowest:,}"
+        raise ParameterError(f"{name} {value!r} is not {what}: give a whole number {span}.")
+    return int(number)
+
+
+def plan_options(planned_n=None, mde=DEFAULT_MDE, looks=None, *, cli: bool = False):
+    """``planned_n``, ``mde`` (percentage points) and ``looks`` of the experiment's plan,
+    read from text or numbers and checked; the messages name the options as ``cli`` spells
+    them. Returns ``(planned_n or None, mde as float, looks or None)``."""
+    def name(param):
+        return CLI_FLAGS[param] if cli else f"{param} ="
+
+    if planned_n is not None and planned_n != "":
+        planned_n = _whole(planned_n, name("planned_n"), 1, None,
+                           "a number of customers (the mature customers per arm your plan reads at its last look)")
+    else:
+        planned_n = None
+    if looks is not None and looks != "":
+        looks = _whole(looks, name("looks"), 2, _MAX_LOOKS,
+                       "a number of looks (the planned looks, the final one included; one look is the "
+                       "fixed-horizon test the report runs anyway)")
+    else:
+        looks = None
+    if mde is None or (isinstance(mde, str) and mde.strip() == ""):
+        mde = DEFAULT_MDE
+    text = mde.strip().removesuffix("%").removesuffix("pp").strip() if isinstance(mde, str) else mde
+    try:
+        points = float(text) if not isinstance(text, bool) else float("nan")
+    except (TypeError, ValueError):
+        points = float("nan")
+    if not (np.isfinite(points) and 0 < points < 100):
+        raise ParameterError(f"{name('mde')} {mde!r} is not a minimum detectable effect: give it in percentage "
+                             "points, a number above 0 and below 100 (5 means from 60 % to 65 %).")
+    if points < 0.1:
+        raise ParameterError(f"{name('mde')} {mde!r} is in percentage points, so it means {points:g} points, an "
+                             "effect no experiment of ordinary size can detect. If you meant "
+                             f"{pct(points, 0)} (a share of {points:g}), write {name('mde')} {100 * points:g}.")
+    return planned_n, points, looks
+
+
+@dataclass
+class ExperimentPlan:
+    """Maturity, plan and monitoring state of the report's experiment (see :func:`experiment_plan`).
+
+    ``assigned`` and ``mature`` count customers per arm (control first) by the as-of date;
+    ``per_week`` is the customers assigned per week between the first and the last
+    assignment; ``delay`` is the horizon plus the retention window (a customer is mature
+    that long after assignment). With a plan (``monitoring``): ``target`` mature customers
+    per arm at the last of ``looks`` looks (``planned_n``, or ``sample`` — the fixed
+    sample a ``mde`` needs at the control's observed rate — times the design's
+    ``inflation``), ``target_date`` (``target_how``: "reached", "assigned" or "projected"
+    by ``calendar``), the ``design`` and one :class:`SequentialMonitor` per treatment arm
+    in ``monitors`` (or a sentence in ``problems`` when the arm cannot be read yet).
+    """
+
+    result: object
+    config: ReportConfig
+    assigned: pd.Series
+    mature: pd.Series
+    first: pd.Timestamp | None
+    last: pd.Timestamp | None
+    per_week: float
+    delay: pd.Timedelta
+    mde: float
+    planned_n: int | None = None
+    looks: int | None = None
+    sample: object = None
+    inflation: float | None = None
+    target: int | None = None
+    target_how: str | None = None
+    target_date: pd.Timestamp | None = None
+    calendar: object = None
+    design: object = None
+    monitors: dict = field(default_factory=dict)
+    problems: dict = field(default_factory=dict)
+    no_plan: str | None = None
+
+    @property
+    def immature(self) -> int:
+        return int((self.assigned - self.mature).sum())
+
+    @property
+    def monitoring(self) -> bool:
+        return self.design is not None
+
+    @property
+    def information(self) -> float:
+        """Mature customers per arm as a look counts them: the harmonic mean of each treatment
+        arm's and the control's, 2 / (1/n_t + 1/n_c), the smallest over the treatment arms."""
+        n_c = self.mature.iloc[0]
+        values = [2.0 / (1.0 / n + 1.0 / n_c) if n and n_c else 0.0 for n in self.mature.iloc[1:]]
+        return float(min(values)) if values else 0.0
+
+    @property
+    def all_mature_on(self) -> pd.Timestamp | None:
+        return None if self.last is None else self.last + self.delay
+
+    def interim(self, arm) -> bool:
+        """True when ``arm``'s look is an interim one (not the final look of the plan)."""
+        m = self.monitors.get(arm)
+        return m is not None and not _final(m)
+
+
+def _final(m) -> bool:
+    return m.information_fraction >= 1 - 1e-9 or m.decision == "final look: no significant difference" or (
+        m.planned_looks is not None and m.look >= m.planned_looks)
+
+
+def experiment_plan(result, assignments: pd.DataFrame, config: ReportConfig) -> ExperimentPlan:
+    """Maturity and plan of the experiment, and the monitoring state when it is not mature.
+
+    Customers per arm assigned by the as-of date and mature (assignment + horizon + window
+    <= as of) come from ``result`` (a ``rk.compare_retention`` result); the enrolment rate
+    from ``assignments`` (one row per customer, the report's ``data.assignments``).
+
+    A plan is read when part of the assigned customers are immature, or when the analyst
+    gives ``config.looks`` or ``config.planned_n``: a group-sequential design with
+    O'Brien-Fleming-type spending (``rk.spending_boundaries``) over ``config.looks`` looks
+    (``DEFAULT_LOOKS``), at alpha divided by the number of treatment arms (Bonferroni), and
+    each treatment arm's comparison read as one look with ``result.monitor``. The planned
+    maximum is ``config.planned_n`` mature customers per arm, or else the fixed sample
+    ``rk.sample_size`` gives for ``config.mde`` points from the control's observed rate
+    (80 % power) times the design's inflation factor.
+    """
+    from .compare import sample_size
+    from .experiments import calendar_plan, spending_boundaries
+
+    arms = [result.control, *result.summary.index]
+    immature = result.immature.reindex(arms).fillna(0).astype(int)
+    mature = pd.Series([int(result.control_n), *result.summary["n"].astype(int)], index=arms, name="mature")
+    assigned = (mature + immature).rename("assigned")
+    window = result.window if result.window is not None else result.churn_after
+    delay = result.horizon + window
+    time, who = config.time_col, config.arm_col
+    starts = pd.to_datetime(assignments[time])
+    until = pd.Timestamp(result.as_of).normalize() + pd.Timedelta(days=1)  # the as-of day counts
+    starts = starts[starts < until]
+    first, last = (starts.min(), starts.max()) if len(starts) else (None, None)
+    span_weeks = (last - first) / pd.Timedelta(weeks=1) if len(starts) else 0.0
+    per_week = float(len(starts) / span_weeks) if span_weeks > 0 else float("nan")
+    plan = ExperimentPlan(result, config, assigned, mature, first, last, per_week, delay, config.mde / 100,
+                          planned_n=config.planned_n)
+    if not (plan.immature or config.looks or config.planned_n):
+        return plan
+    plan.looks = config.looks or DEFAULT_LOOKS
+    alpha = result.alpha / len(result.summary)
+    plan.design = spending_boundaries(looks=plan.looks, alpha=alpha, spending=PLAN_SPENDING)
+    baseline = float(result.summary["control_rate"].iloc[0])
+    if config.planned_n:
+        plan.target = int(config.planned_n)
+    elif np.isfinite(baseline) and 0 < baseline < 1:
+        step = plan.mde if baseline + plan.mde < 1 else -plan.mde
+        try:
+            plan.sample = sample_size(baseline, step, alpha=alpha, power=PLAN_POWER)
+        except ParameterError:
+            plan.sample = None
+        if plan.sample is not None:
+            plan.inflation = plan.design.inflation_factor(PLAN_POWER)
+            plan.target = int(np.ceil(plan.sample.n_control * plan.inflation))
+    if plan.target is None:
+        plan.no_plan = (f"No plan was given ({config._name('planned_n')}), and the control's retention rate "
+                        f"({pct(baseline)}) cannot size one, so the looks cannot be read against a plan.")
+        plan.design = None
+        return plan
+    # When will the planned customers per arm be mature? Reached as the monitor counts it:
+    # unequal arms by their harmonic mean (the difference's variance goes with 1/n_t + 1/n_c).
+    if plan.information >= plan.target:
+        plan.target_how = "reached"
+    elif assigned.min() >= plan.target:
+        frame = assignments.assign(_t=pd.to_datetime(assignments[time]))
+        frame = frame[frame["_t"] < until]
+        nth = frame.sort_values("_t", kind="stable").groupby(who)["_t"].nth(plan.target - 1)
+        plan.target_how, plan.target_date = "assigned", pd.Timestamp(nth.max()) + delay
+    elif np.isfinite(per_week) and first is not None:
+        plan.calendar = calendar_plan(len(arms) * plan.target, per_week, horizon=result.horizon,
+                                      churn_after=result.churn_after, window=window)
+        plan.target_how = "projected"
+        plan.target_date = first + pd.Timedelta(weeks=plan.calendar.readable_week)
+    # Each treatment arm's comparison as one look of the design.
+    planned = plan.design.information_fractions
+    for arm in result.summary.index:
+        n_t, n_c = mature[arm], mature[result.control]
+        if n_t == 0 or n_c == 0:
+            plan.problems[arm] = (f"No customer of {arm if n_t == 0 else result.control} is mature yet, so there is "
+                                  f"no look to read; the first are mature on {_date(first + delay)}."
+                                  if first is not None else f"No customer of {arm} is mature yet.")
+            continue
+        t_now = 2.0 / (1.0 / n_t + 1.0 / n_c) / plan.target
+        try:
+            if t_now >= 1:
+                plan.monitors[arm] = result.monitor(plan.design, plan.target, arm=arm)
+            else:  # an interim look: the planned look nearest in information, never the final one
+                look = min(int(np.argmin(np.abs(planned - t_now))) + 1, plan.looks - 1)
+                plan.monitors[arm] = result.monitor(plan.design, plan.target, arm=arm, look=look, final=False)
+        except (DataError, ParameterError):
+            plan.problems[arm] = (f"The comparison of {arm} with {result.control} cannot be read as a look yet "
+                                  "(everyone or no one retained so far in both arms).")
+    return plan
+
+
+def _arm_counts_words(counts: pd.Series, of: pd.Series | None = None) -> str:
+    if of is None:
+        return join_words([f"{n:,} {arm}" for arm, n in counts.items()])
+    return join_words([f"{n:,} of {of[arm]:,} {arm}" for arm, n in counts.items()])
+
+
+def maturity_text(plan: ExperimentPlan) -> str:
+    """How many customers per arm are mature (their retention at the horizon is known) of
+    those assigned, the enrolment rate and when every assigned customer is mature; with a
+    plan, the planned sample per arm and when it is (or will be) mature."""
+    res, cfg = plan.result, plan.config
+    h, w = _days(res.horizon), _days(plan.delay - res.horizon)
+    total, ripe = int(plan.assigned.sum()), int(plan.mature.sum())
+    if plan.last is None:
+        return "No customer was assigned by the as-of date: there is nothing to read yet."
+    text = []
+    if plan.immature == 0:
+        text.append(f"All {count(total, 'assigned customer')} ({_arm_counts_words(plan.assigned)}) are mature, "
+                    f"that is observed for the {h}-day horizon and the {w}-day window after it (the last, assigned "
+                    f"on {_date(plan.last)}, since {_date(plan.all_mature_on)}), so the experiment can be read "
+                    "in full.")
+    else:
+        since = pd.Timestamp(res.as_of) - plan.delay
+        text.append(f"Of the {count(total, 'customer')} assigned by {_date(res.as_of)}, **{ripe:,} are mature** "
+                    f"({_arm_counts_words(plan.mature, plan.assigned)}): observed for the {h}-day horizon and the "
+                    f"{w}-day window after it. The other {plan.immature:,}, assigned after {_date(since)}, are not "
+                    "yet, and are left out of the numbers below.")
+        if np.isfinite(plan.per_week):
+            text.append(f"Customers were assigned at about {plan.per_week:,.0f} a week ({total:,} from "
+                        f"{_date(plan.first)} to {_date(plan.last)}). Every customer assigned so far is mature on "
+                        f"{_date(plan.all_mature_on)}: the experiment can be read in full then, or later if "
+                        "assignment goes on.")
+        else:
+            text.append(f"Every customer assigned so far is mature on {_date(plan.all_mature_on)}.")
+    if plan.no_plan:
+        text.append(plan.no_plan)
+    if plan.target is None:
+        return " ".join(text)
+    first_paragraph, text = " ".join(text), []
+    looks = f"{plan.looks} looks"
+    if plan.sample is not None:
+        s = plan.sample
+        direction = "rise" if s.mde > 0 else "drop"
+        text.append(
+            f"No planned sample was given ({cfg._name('planned_n')}), so the report reads the experiment against "
+            f"the sample needed to detect a {direction} of {abs(s.mde) * 100:g} percentage points (the minimum "
+            f"detectable effect; set it with {cfg._name('mde')}) from the control's observed {pct(s.baseline)} to "
+            f"{pct(s.baseline + s.mde)}, with {pct(s.power, 0)} power and a {s.alpha * 100:g} % false-alarm rate: "
+            f"{s.n_control:,} mature customers per arm for a single look at the end, **{plan.target:,} per arm** "
+            f"for a plan of {looks} ({pct(plan.inflation - 1)} more, the price of looking early).")
+    else:
+        text.append(f"The plan: **{plan.target:,} mature customers per arm** at the last of {looks}.")
+    per_arm = f"{plan.target:,} mature customers per arm"
+    if plan.target_how == "reached":
+        unequal = (f" (unequal arms counted by their harmonic mean, here {plan.information:,.0f})"
+                   if plan.mature.min() < plan.target else "")
+        text.append(f"The experiment has reached {per_arm}{unequal}.")
+    elif plan.target_how == "assigned":
+        text.append(f"Enough customers are assigned already: every arm has {per_arm} on "
+                    f"{_date(plan.target_date)}.")
+    elif plan.target_how == "projected":
+        text.append(f"At the observed rate, split evenly between the arms, {per_arm} are reached in week "
+                    f"{plan.calendar.readable_week:.0f} after the first assignment, around "
+                    f"{_date(plan.target_date)}.")
+    return first_paragraph + "\n\n" + " ".join(text)
+
+
+def _fmt_points(x: float) -> str:
+    return f"{x * 100:+.1f} points"
+
+
+def monitoring_text(plan: ExperimentPlan) -> str:
+    """Each treatment arm read as a look of the plan, in the reader's words: the share of the
+    planned information, the evidence needed to stop at this look and what the data give.
+    Empty without a plan."""
+    if not plan.monitoring:
+        return ""
+    res = plan.result
+    several = len(res.summary) > 1
+    text = []
+    for arm in res.summary.index:
+        if arm in plan.problems:
+            text.append(plan.problems[arm])
+            continue
+        m = plan.monitors[arm]
+        row = res.summary.loc[arm]
+        n_t, n_c = row["n"], row["control_n"]
+        pooled = (row["retained"] + row["control_retained"]) / (n_t + n_c)
+        se = float(np.sqrt(pooled * (1 - pooled) * (1 / n_t + 1 / n_c)))
+        final = _final(m)
+        rule = (f"a plan of {plan.looks} looks whose O'Brien–Fleming-type boundaries keep the chance of a false "
+                f"alarm over all the looks at {plan.design.alpha * 100:g} %"
+                + (" (the 5 % shared between the treatment arms)" if several else ""))
+        info = f"{pct(m.information_fraction, 0)} of the planned information: {m.table['information'].iloc[-1]:,.0f} of " \
+               f"{plan.target:,} mature customers per arm"
+        need = (f"z ≥ {m.boundary:.2f} in either direction (a difference of {m.boundary * se * 100:.1f} points or "
+                "more)")
+        given = f"the data give z = {m.z:+.2f} ({_fmt_points(row['diff'])})"
+        who = f"{arm} vs {res.control}: " if several else ""
+        if final:
+            lead = {"stop for efficacy": f"{arm} kept more customers", "stop for harm": f"{arm} kept fewer customers"
+                    }.get(m.decision, "no clear difference")
+            body = (f"**{who}Final look: {lead}.** The plan's {plan.target:,} mature customers per arm are reached, "
+                    f"so this is the last look of {rule}. The evidence needed at this look is {need}; "
+                    f"{given}" + (": the boundary is crossed." if m.decision.startswith("stop") else
+                                  ": the boundary is not crossed."))
+        else:
+            if m.decision == "continue":
+                lead, end = "continue", ": not enough to stop, so continue to the next look."
+            elif m.decision == "stop for efficacy":
+                lead, end = (f"stop, {arm} kept more customers",
+                             ": strong enough to stop early. An effect measured at an early stop tends to be "
+                             "overstated.")
+            else:
+                lead, end = f"stop, {arm} kept fewer customers", ": strong enough to stop early for harm."
+            body = (f"**{who}Interim look: {lead}.** This is an interim look ({info}), read as look {m.look} of "
+                    f"{rule}. The evidence needed to stop early at this look is {need}; {given}{end}")
+            if m.decision == "continue" and abs(m.z) >= 1.96:
+                body += (" At the usual 1.96 this look would already count as significant: that is the early "
+                         "false alarm the plan guards against.")
+        if arm == res.summary.index[0]:
+            body += (" (z is the difference divided by its standard error. A single look at the end would need "
+                     "1.96; stopping at the first of several looks past 1.96 would raise the false-alarm rate "
+                     "well above 5 %.)")
+        if m.assumed_earlier and not final:
+            body += (f" The report assumes the plan's earlier look{'s were' if m.look > 2 else ' was'} at "
+                     f"{join_words(pct(t, 0) for t in m.table['information_fraction'].iloc[:-1])} of the "
+                     "information.")
+        text.append(body)
+    return "\n\n".join(text)
+
+
+def look_design(plan: ExperimentPlan, arm):
+    """The plan's boundaries with ``arm``'s look at the information it has: the earlier
+    looks at their planned fractions, this look in place of the planned one, then the
+    planned later looks (K looks in all). Its boundary at this look is the monitor's."""
+    from .experiments import spending_boundaries
+
+    m = plan.monitors[arm]
+    if _final(m):
+        return m.design
+    planned = plan.design.information_fractions
+    t = np.concatenate([planned[:m.look - 1], [m.information_fraction], planned[m.look:]])
+    return spending_boundaries(t, alpha=plan.design.alpha, spending=plan.design.spending, sides=plan.design.sides)
+
+
+def plot_monitoring(plan: ExperimentPlan, *, axes=None):
+    """The boundaries of the plan (:func:`look_design`) with each arm's z at this look, one
+    panel per arm: stop when the z of a look is beyond the boundary."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import label
+
+    arms = list(plan.monitors)
+    if axes is None:
+        _, axes = plt.subplots(1, max(1, len(arms)), figsize=(9 * max(1, len(arms)), 3.8), squeeze=False)
+        axes = axes[0]
+    for ax, arm in zip(np.atleast_1d(axes), arms):
+        m, design = plan.monitors[arm], look_design(plan, arm)
+        t, c = design.information_fractions, np.minimum(design.boundaries, 8.0)
+        ax.fill_between(t, c, 8.5, color="#d62728", alpha=0.12)
+        ax.fill_between(t, -8.5, -c, color="#d62728", alpha=0.12)
+        ax.plot(t, c, marker="o", color="#d62728", label="boundary: stop beyond it")
+        ax.plot(t, -c, marker="o", color="#d62728")
+        ax.axhline(1.96, color="grey", ls="--", lw=1, label="1.96 (a single look at the end)")
+        ax.axhline(-1.96, color="grey", ls="--", lw=1)
+        ax.axhline(0, color="grey", lw=0.5)
+        ax.plot([m.information_fraction], [m.z], marker="s", color="black", ls="none", ms=7,
+                label=f"this look: z = {m.z:+.2f}")
+        ax.annotate(f"look {m.look}: {m.decision}", (m.information_fraction, m.z), textcoords="offset points",
+                    xytext=(8, -4), fontsize=8)
+        top = float(min(8.5, max(np.max(c), abs(m.z)) + 0.8))
+        ax.set_ylim(-top, top)
+        ax.set_xlim(0, 1.05)
+        ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda x, _: f"{x:.0%}"))
+        ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
+        label(ax, title=f"{arm} vs {plan.result.control}: look {m.look} of the {plan.looks}-look plan",
+              xlabel="information (mature customers per arm, share of the plan)", ylabel="z")
+    plt.gcf().tight_layout()
+    return axes
+
+
+# --------------------------------------------------------------------------------------
+# Customer value
+# --------------------------------------------------------------------------------------
+
+# What the section assumes; its text states each of them. Weeks as in notebook 06: days make
+# recency and age noisy, months are too coarse for a year of data.
+VALUE_TIME_UNIT = "W"
+VALUE_HORIZON = 52          # weeks ahead: one year
+ANNUAL_DISCOUNT = 0.10      # a year, as in notebook 06
+ALIVE_THRESHOLD = 0.5       # P(alive) from which the model calls a customer probably alive
+# The spend model's three parameters are fitted on the repeat buyers alone; with fewer of them
+# than this its estimates (and every value) swing with a handful of customers.
+MIN_REPEAT_BUYERS = 100
+# From this share of one-time buyers the forecasts rest mostly on the models' assumptions.
+ONE_TIME_HEAVY = 0.5
+# Share of customers in the wrong bar of the frequency check above which the text calls the fit rough.
+FIT_GAP = 0.10
+
+
+@dataclass
+class CustomerValueSection:
+    """The customer-value section of the report: the RFM summary (in weeks), the fitted
+    BG/NBD and gamma-gamma models, each customer's value and the churn rule beside P(alive).
+
+    When the section is left out, ``skipped`` says why (in a sentence for the reader) and
+    the models are None. ``value`` is a :class:`retention_kit.clv.CustomerValue` over
+    ``horizon`` weeks discounted at ``annual_discount`` a year, ``alive`` an
+    :class:`retention_kit.clv.AliveComparison` against ``config.churn_gap``, and
+    ``no_spend`` counts the repeat buyers left out of the spend model's fit (their repeat
+    purchases all had amount 0).
+    """
+
+    config: ReportConfig
+    skipped: str | None = None
+    summary: pd.DataFrame | None = None
+    purchase_model: object = None
+    spend_model: object = None
+    value: object = None
+    alive: object = None
+    no_spend: int = 0
+    horizon: int = VALUE_HORIZON
+    annual_discount: float = ANNUAL_DISCOUNT
+
+    @property
+    def deciles(self) -> pd.DataFrame:
+        """Customers ranked by value (ties in customer order) in ten groups of nearly equal
+        size, the most valuable first: ``customers``, ``value``, ``share_of_value``, and the
+        mean ``expected_purchases`` and ``probability_alive`` of the group."""
+        t = self.value.table.sort_values("clv", ascending=False, kind="stable")
+        group = np.arange(len(t)) * 10 // len(t) + 1
+        out = t.groupby(group).agg(customers=("clv", "size"), value=("clv", "sum"),
+                                   expected_purchases=("expected_purchases", "mean"),
+                                   probability_alive=("probability_alive", "mean"))
+        out.insert(2, "share_of_value", out["value"] / t["clv"].sum())
+        out.index.name = "decile"
+        return out
+
+    @property
+    def frequency_check(self) -> pd.DataFrame:
+        """Customers by number of repeat purchase days, actual vs the purchase model (the fit
+        check that needs no holdout period); the last bin collects the top tenth or so."""
+        x = self.summary["frequency"]
+        top = int(np.clip(np.quantile(x, 0.9), 7, 15))  # more bars than 16 crowd their labels
+        from .clv import frequency_histogram_table
+
+        return frequency_histogram_table(self.purchase_model, self.summary, max_frequency=top)
+
+    def _repr_html_(self) -> str:
+        from .results import render_html
+
+        if self.skipped:
+            return render_html("Customer value", None, [self.skipped])
+        d = self.deciles
+        shown = pd.DataFrame({
+            "customers": d["customers"].map("{:,}".format),
+            "value": d["value"].map("{:,.0f}".format),
+            "share of value": d["share_of_value"].map(pct),
+            "expected purchases (mean)": d["expected_purchases"].map("{:,.2f}".format),
+            "P(alive) (mean)": d["probability_alive"].map(pct)})
+        shown.index = [f"{k} (top 10 %)" if k == 1 else f"{k} (lowest)" if k == 10 else str(k) for k in d.index]
+        note = (f"{count(len(self.value.table), 'customer')} ranked by their value over the next {self.horizon} "
+                f"weeks (in the units of {self.config.amount_col!r}, discounted at {pct(self.annual_discount, 0)} "
+                "a year), in ten groups of equal size.")
+        return render_html("Value by decile of customers", shown, [note])
+
+
+def customer_value(events: pd.DataFrame, config: ReportConfig) -> CustomerValueSection:
+    """The customer-value section: RFM summary in weeks up to the report's as-of date,
+    BG/NBD and gamma-gamma fits, value over the next ``VALUE_HORIZON`` weeks discounted at
+    ``ANNUAL_DISCOUNT`` a year (revenue, margin 1) and the churn rule beside P(alive).
+
+    Left out (``skipped`` says why) without an amount column or with fewer than
+    ``MIN_REPEAT_BUYERS`` repeat buyers who spent something. Caveats are warned as
+    :class:`RetentionWarning` in words for the report's reader (collect them with
+    :func:`caveats`): a fit that did not converge, spend that depends on frequency, mostly
+    one-time buyers, a forecast longer than the data's history, free repeat purchases.
+    """
+    from . import clv
+
+    if not config.amount_col:
+        return CustomerValueSection(config, skipped=(
+            "Customer value needs the amount of each purchase, and the report was run without an amount "
+            f"column ({config._name('amount_col')}), so this section is left out."))
+    if config.churn_gap is None:
+        _choose_churn_after(events, config)
+    summary = clv.rfm_summary(events, calibration_end=config.as_of, time_unit=VALUE_TIME_UNIT,
+                              amount_col=config.amount_col, **config.cols)
+    n = len(summary)
+    repeat = summary["frequency"] > 0
+    paid = repeat & (summary["monetary_value"] > 0)
+    n_repeat, n_paid = int(repeat.sum()), int(paid.sum())
+    if n_paid < MIN_REPEAT_BUYERS:
+        who = ("bought on more than one day" if n_paid == n_repeat
+               else "bought on more than one day and paid something for their repeat purchases")
+        return CustomerValueSection(config, summary=summary, skipped=(
+            f"Customer value is left out: only {n_paid:,} of the {count(n, 'customer')} {who}. The models "
+            "behind it learn how often customers buy and how much they spend from these repeat buyers, and "
+            f"need at least {MIN_REPEAT_BUYERS} of them for estimates that do not swing with a handful of "
+            "customers."))
+    notes = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RetentionWarning)
+        purchase = clv.fit_bgnbd(summary)
+        # Free repeat purchases (amount 0) have no place in a model of positive spend.
+        spend = clv.fit_gamma_gamma(summary[~repeat | paid])
+        weekly = (1 + ANNUAL_DISCOUNT) ** (1 / 52) - 1
+        value = clv.customer_lifetime_value(purchase, spend, summary, horizon=VALUE_HORIZON,
+                                            discount_rate=weekly)
+        alive = clv.alive_vs_inactivity(purchase, summary, churn_after=config.churn_gap, threshold=ALIVE_THRESHOLD)
+    for w in caught:
+        if issubclass(w.category, clv.ConvergenceWarning):
+            which = "spend" if "gamma-gamma" in str(w.message) else "purchase"
+            notes.append(f"The {which} model's fit did not converge cleanly: its estimates, and every number of "
+                         "this section built on them, may be unreliable.")
+        elif issubclass(w.category, clv.IndependenceWarning):
+            r = spend.spend_correlation
+            notes.append(f"Customers who buy more often spend {'more' if r > 0 else 'less'} per purchase "
+                         f"(correlation {r:.2f} between repeat purchases and mean spend); the spend model assumes "
+                         "the two are unrelated, so expected spend and values may be biased.")
+        elif "(T = 0)" not in str(w.message):  # customers first seen on the last day: said below
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    one_time = 1 - n_repeat / n
+    if one_time >= ONE_TIME_HEAVY:
+        notes.append(f"{pct(one_time)} of the customers bought only once. The models know little about them "
+                     "beyond how long they have been silent, so their forecasts rest mostly on the models' "
+                     "assumptions rather than on their own history.")
+    history = float(summary["T"].max())
+    if round(history) < VALUE_HORIZON:  # in whole weeks, as the sentence says it
+        notes.append(f"The forecast looks {VALUE_HORIZON} weeks ahead, further than the data go back "
+                     f"({history:,.0f} weeks): read it as an extrapolation.")
+    new = int((summary["T"] == 0).sum())
+    if new:
+        notes.append(f"{count(new, 'customer')} first bought on the last day of the data: the purchase model "
+                     "learns nothing from them and values them as new customers.")
+    if n_repeat > n_paid:
+        one = n_repeat - n_paid == 1
+        notes.append(f"{count(n_repeat - n_paid, 'repeat buyer')} paid nothing for their repeat purchases and "
+                     f"{'is' if one else 'are'} left out of the spend model's fit; their "
+                     f"{'value is' if one else 'values are'} still computed.")
+    for note in notes:
+        warnings.warn(note, RetentionWarning, stacklevel=2)
+    return CustomerValueSection(config, summary=summary, purchase_model=purchase, spend_model=spend,
+                                value=value, alive=alive, no_spend=n_repeat - n_paid)
+
+
+def customer_value_intro(config: ReportConfig) -> str:
+    """Heading and method of the customer-value section (after the experiment when there is one)."""
+    number = 6 if config.arm_col else 5
+    return (f"## {number}. Customer value\n\n"
+            "Two models forecast each customer's future from their own history: how many days they bought "
+            "on, how long ago their last purchase was, and how much they spent per repeat purchase. The "
+            "purchase model (BG/NBD) lets each customer buy at their own steady rate until they silently "
+            "leave, which can happen right after any repeat purchase; it gives each customer's expected "
+            "purchases and the probability that they are still a customer, *P(alive)*. The spend model "
+            "(gamma-gamma) pulls each customer's average spend towards the overall average, the more so "
+            "the fewer purchases it rests on. A customer's **value** is their expected purchases times "
+            f"their expected spend over the next {VALUE_HORIZON} weeks, discounted at "
+            f"{pct(ANNUAL_DISCOUNT, 0)} a year: revenue in the units of `{config.amount_col}`, not profit. "
+            "Several purchases on one day count as one.")
+
+
+def _few(x: float) -> str:
+    """A small expected count: two decimals below 1 (0.13, not 0.1), one above."""
+    return f"{x:,.2f}" if x < 1 else f"{x:,.1f}"
+
+
+def customer_value_text(section: CustomerValueSection) -> str:
+    """Who the models learn from, the headline forecast and value with its interval, the
+    top decile's share, and where the churn rule and P(alive) disagree; or why the section
+    is left out."""
+    if section.skipped:
+        return section.skipped
+    cfg, summary, value, alive = section.config, section.summary, section.value, section.alive
+    n = len(summary)
+    repeat = int((summary["frequency"] > 0).sum())
+    when = _date(summary.attrs["calibration_end"])
+    h = section.horizon
+    total = value.summary.iloc[0]
+    purchases = value.table["expected_purchases"]
+    top = section.deciles.iloc[0]
+    text = [f"Of the {count(n, 'customer')}, {repeat:,} ({pct(repeat / n)}) bought on more than one day "
+            f"(repeat buyers). The forecasts are for the {h} weeks after {when}."]
+    text.append(
+        f"**Expected value over the next {h} weeks: {total['total_clv']:,.0f}** "
+        f"({pct(1 - value.ci_alpha, 0)} interval {total['total_lower']:,.0f} to {total['total_upper']:,.0f}, "
+        "from the uncertainty of the models' estimates, not from what any one customer will do), "
+        f"{total['mean_clv']:,.2f} per customer on average, from {total['expected_purchases']:,.0f} expected "
+        f"purchases: {_few(purchases.median())} for the median customer, {_few(purchases.mean())} on average. "
+        f"The top 10 % of customers ({top['customers']:,.0f}) hold {pct(top['share_of_value'])} of the value.")
+    check = section.frequency_check
+    # Half the summed gaps: the share of customers the model would have to move between bars.
+    gap = float((check["actual"] - check["expected"]).abs().sum() / 2 / n)
+    text.append(
+        "The left chart checks the purchase model against the data: customers by number of repeat purchases, "
+        f"actual and expected. The two differ by {pct(gap)} of the customers"
+        + (f" (above {pct(FIT_GAP, 0)}): the model misreads how often these customers buy, so treat its "
+           "forecasts for single customers as rough." if gap > FIT_GAP else ", a close fit."))
+    c = alive.customers
+    churned = int(c["rule_churned"].sum())
+    agree_gone = alive.rule_churned_but_alive
+    once = int((c["rule_churned"] & c["model_alive"] & (summary["frequency"] == 0)).sum())
+    who = (f": {agree_gone - once:,} repeat buyers for whom such a silence is ordinary given how rarely they "
+           f"buy, and {count(once, 'one-time buyer')}, whom this model never counts as gone (it lets customers "
+           "leave only right after a repeat purchase)") if once else (
+           ", repeat buyers for whom such a silence is ordinary given how rarely they buy")
+    text.append(
+        f"The churn rule of this report (no purchase for {_days(cfg.churn_gap)} days) calls "
+        f"{count(churned, 'customer')} churned. The purchase model gives {agree_gone:,} of them at least a "
+        f"{pct(alive.threshold, 0)} chance of still being customers{who}. The other way round, it gives "
+        f"{count(alive.rule_active_but_gone, 'customer')} the rule calls active less than a "
+        f"{pct(alive.threshold, 0)} chance (frequent buyers who have gone quiet).")
+    return "\n\n".join(text)
+
+
+def plot_frequency_check(section: CustomerValueSection, ax=None, **kwargs):
+    """The purchase model's check (:attr:`CustomerValueSection.frequency_check`) as bars,
+    labelled for the report: its data are not split into calibration and holdout.
+    ``**kwargs`` go to the model's bars (as in :func:`retention_kit.clv.plot_frequency_histogram`)."""
+    from .clv import plot_frequency_histogram
+    from .plotting import label
+
+    ax = plot_frequency_histogram(section.frequency_check, ax=ax, **kwargs)
+    return label(ax, title="Purchase model check: customers by number of repeat purchases",
+                 xlabel="repeat purchases (days with a purchase after the first)", ylabel="customers")
+
+
+def plot_value_distribution(section: CustomerValueSection, ax=None, **kwargs):
+    """Histogram of the customers' values; the top 1 % are gathered in the last bar so that
+    a few large customers do not squeeze the rest into one bar. ``**kwargs`` go to the
+    histogram's bars (``ax.hist``)."""
+    from matplotlib.patches import Rectangle
+
+    from .plotting import artist_kwargs, get_axes, label
+
+    ax = get_axes(ax)
+    clv = section.value.table["clv"].to_numpy(float)
+    cap = float(np.quantile(clv, 0.99))
+    ax.hist(np.minimum(clv, cap), bins=np.linspace(0, cap if cap > 0 else 1.0, 41),
+            **artist_kwargs(kwargs, Rectangle, color="#4c72b0"))
+    ax.set_yscale("log")
+    return label(ax, title=f"Customer value over the next {section.horizon} weeks",
+                 xlabel=f"value ({section.config.amount_col}; the last bar gathers the top 1 %, "
+                        f"above {cap:,.0f})",
+                 ylabel="customers (log scale)")

@@ -46,12 +46,15 @@ from .errors import (
     DataError, DataQualityWarning, ImmatureDataWarning, ParameterError, ProportionalHazardsWarning,
     SmallSampleWarning,
 )
+from ._options import check_alpha as _check_alpha
+from ._options import caller_stacklevel, check_horizon, legacy_arguments
 from .multiple_testing import CORRECTIONS, adjust_p_values, resolve_correction
 from .periods import parse_duration, parse_freq, period_codes
 from .plotting import get_axes, label, percent_axis
-from .results import DataQualityReport, metadata, render_html, set_metadata
+from .results import DataQualityReport, Result, explains, format_p, metadata, render_html, set_metadata
 from .engines import is_pandas, open_events, starts_table
-from .validation import CUSTOMER, TIME, _example, prepare_events, record_drop, require_columns
+from .validation import CUSTOMER, TIME, log_columns, parse_flags, prepare_events, record_drop, require_columns
+from .validation import example_text as _example
 
 __all__ = [
     "customer_lifetimes", "subscription_lifetimes", "aggregate_lifetimes", "survival_table", "purchase_gaps",
@@ -132,7 +135,7 @@ def _start_series(start_times, customer_col: str, time_col: str, report: DataQua
             f"{_example(dup)}). Give one start per customer, e.g. the first assignment: "
             "df.groupby(customer)[time].min()."
         )
-    from .validation import _to_datetime  # the one date parser of the kit
+    from .validation import parse_times as _to_datetime  # the one date parser of the kit
 
     values, _ = _to_datetime(pd.Series(series.to_numpy()), name, report)
     out = pd.Series(values.to_numpy(), index=pd.Index(series.index, name=CUSTOMER))
@@ -141,6 +144,7 @@ def _start_series(start_times, customer_col: str, time_col: str, report: DataQua
     return out, extra
 
 
+@legacy_arguments(renamed={"keep_cols": "by", "unit": "freq"})
 def customer_lifetimes(
     events: pd.DataFrame,
     *,
@@ -149,8 +153,8 @@ def customer_lifetimes(
     customer_col: str = "customer_id",
     time_col: str = "date",
     start_times=None,
-    keep_cols=(),
-    unit: str = "D",
+    by=(),
+    freq: str = "D",
     censor_at: str = "detection_limit",
 ) -> pd.DataFrame:
     """One lifetime per customer from a transaction log (non-contractual setting).
@@ -178,12 +182,13 @@ def customer_lifetimes(
         after their start are kept: their ``last_activity`` is the start, so their duration
         is 0 if they are churned (nobody came back within ``churn_after``), or runs to
         ``as_of`` if they are still within ``churn_after`` of the start (censored).
-        When ``start_times`` is a DataFrame, ``keep_cols`` found in it (e.g. the arm) are
+        When ``start_times`` is a DataFrame, ``by`` columns found in it (e.g. the arm) are
         taken from it, the others from ``events``.
-    keep_cols : sequence of str
-        Columns carried through (segment, channel, arm), one value per customer: a column
-        that varies within a customer raises :class:`DataError`.
-    unit : str
+    by : str or sequence of str
+        Columns carried through (segment, channel, arm), one value per customer, to group
+        on later (``kaplan_meier(..., by=...)``) or use as covariates: a column that varies
+        within a customer raises :class:`DataError`. (``keep_cols`` until 0.2.0.)
+    freq : str
         ``"D"`` (default): durations in days, as floats (time of day counts).
         ``"W"``, ``"M"``, ``"Q"``, ``"Y"``: durations in whole calendar periods
         (periods between the start's and the end's period, see ``rk.periods``).
@@ -274,14 +279,15 @@ def customer_lifetimes(
     >>> life.attrs["data_quality"].summary[["check", "rows", "action"]].values.tolist()
     [['not yet classifiable', 1, 'dropped']]
     """
+    customer_col, time_col, _ = log_columns(events, customer_col, time_col)
     churn_gap = parse_duration(churn_after, name="churn_after")
-    period, unit_name = _time_unit(unit)
+    period, unit_name = _time_unit(freq)
     if censor_at not in ("as_of", "detection_limit"):
         close = difflib.get_close_matches(str(censor_at), ["as_of", "detection_limit"], n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ParameterError(f"censor_at={censor_at!r} is not an option.{hint} "
                              "Use 'as_of' or 'detection_limit'.")
-    keep_cols = _as_list(keep_cols)
+    keep_cols = _as_list(by)
     start_extra_cols: list = []
     if isinstance(start_times, pd.DataFrame):
         start_extra_cols = [c for c in keep_cols if c in start_times.columns and c != customer_col]
@@ -334,7 +340,7 @@ def _drop_late_starts(starts: pd.Series, as_of_ts, report) -> pd.Series:
     if late.any():
         warnings.warn(
             f"{int(late.sum()):,} customers of start_times start after as_of "
-            f"({as_of_ts:%Y-%m-%d}) and were left out.", DataQualityWarning, stacklevel=4)
+            f"({as_of_ts:%Y-%m-%d}) and were left out.", DataQualityWarning, stacklevel=caller_stacklevel())
         report.add("start_times", int(late.sum()), "dropped", "start after the as-of date")
         starts = starts[~late]
     return starts
@@ -355,7 +361,7 @@ def _engine_activity(events, *, customer_col, time_col, event_keep, as_of, start
             warnings.warn(
                 f"{int(checks['unknown_customers']):,} customers of the events have no start in start_times "
                 f"(for example {_example([checks['unknown_example']])}) and were left out "
-                f"({int(checks['unknown_rows']):,} events).", DataQualityWarning, stacklevel=4)
+                f"({int(checks['unknown_rows']):,} events).", DataQualityWarning, stacklevel=caller_stacklevel())
             record_drop(report, customer_col, int(checks["unknown_rows"]), "customer has no start time")
         if checks["before_rows"]:
             record_drop(report, time_col, int(checks["before_rows"]), "before the customer's start time")
@@ -375,7 +381,7 @@ def _engine_activity(events, *, customer_col, time_col, event_keep, as_of, start
                 raise DataError(
                     f"Column {col!r} in events varies within a customer for {int(varying.sum()):,} customers "
                     f"(for example customer {act.index[varying][0]!r}). A lifetime carries one value per "
-                    f"customer: keep the value at the start, or leave {col!r} out of keep_cols.")
+                    f"customer: keep the value at the start, or leave {col!r} out of by.")
         carried = pd.DataFrame({col: act[f"k{i}"].to_numpy() for i, col in enumerate(event_keep)},
                                index=act.index)
     return starts, first, last, rows, carried, extra, report, as_of_ts
@@ -432,6 +438,7 @@ def _assemble_lifetimes(starts, first, last, rows, carried, extra, report, as_of
     return out
 
 
+@legacy_arguments(renamed={"keep_cols": "by"})
 def subscription_lifetimes(
     subscriptions: pd.DataFrame,
     *,
@@ -439,7 +446,7 @@ def subscription_lifetimes(
     start_col: str = "start",
     end_col: str = "end",
     as_of=None,
-    keep_cols=(),
+    by=(),
 ) -> pd.DataFrame:
     """One lifetime per customer from a subscription table (contractual setting).
 
@@ -455,8 +462,9 @@ def subscription_lifetimes(
         Column names.
     as_of : date-like, optional
         End of observation; defaults to the latest start or end date in the table.
-    keep_cols : sequence of str
-        Columns carried through (plan, channel, arm).
+    by : str or sequence of str
+        Columns carried through (plan, channel, arm), to group on later. (``keep_cols``
+        until 0.2.0.)
 
     Returns
     -------
@@ -474,7 +482,7 @@ def subscription_lifetimes(
     0            1      60.0     True
     1            2     121.0    False
     """
-    keep_cols = _as_list(keep_cols)
+    keep_cols = _as_list(by)
     wanted = {"customer_col": customer_col, "start_col": start_col, "end_col": end_col}
     wanted.update({f"column {c!r}": c for c in keep_cols})
     require_columns(subscriptions, wanted, what="subscriptions")
@@ -498,7 +506,7 @@ def subscription_lifetimes(
     end = pd.Series(pd.NaT, index=end_raw.index, dtype="datetime64[ns]")
     present = end_raw.notna()
     if present.any():
-        from .validation import _to_datetime
+        from .validation import parse_times as _to_datetime
 
         end[present], _ = _to_datetime(end_raw[present], end_col, log.report)
     bad = end < start
@@ -530,7 +538,8 @@ def subscription_lifetimes(
     return out
 
 
-def aggregate_lifetimes(lifetimes: pd.DataFrame, *, by=None, count_col: str = "count") -> pd.DataFrame:
+def aggregate_lifetimes(lifetimes: pd.DataFrame, *, by=None, count_col: str = "count", duration_col: str = "duration",
+                        event_col: str = "churned") -> pd.DataFrame:
     """Collapse lifetimes to a ``(by..., duration, churned, count)`` table.
 
     Fitting from it with ``weights_col="count"`` gives exactly the results of the raw rows
@@ -543,21 +552,30 @@ def aggregate_lifetimes(lifetimes: pd.DataFrame, *, by=None, count_col: str = "c
        duration  churned  count
     0       3.0     True      2
     1       5.0    False      1
+
+    Other column names and flags (``duration_col``, ``event_col``; the flags become True/False):
+
+    >>> aggregate_lifetimes(pd.DataFrame({"tenure": [3, 3], "Churn": ["Yes", "yes"]}),
+    ...                     duration_col="tenure", event_col="Churn")
+       tenure  Churn  count
+    0       3   True      2
     """
-    keys = _as_list(by) + ["duration", "churned"]
-    require_columns(lifetimes, {f"column {k!r}": k for k in keys}, what="lifetimes")
+    keys = _as_list(by) + [duration_col, event_col]
+    require_columns(lifetimes, {f"column {k!r}": k for k in _as_list(by)}, what="lifetimes")
     if count_col in keys:
         raise ParameterError(f"count_col={count_col!r} is also a column of the result ({keys}); choose "
                              "another name, e.g. count_col='count'.")
-    if len(lifetimes) == 0:
+    if isinstance(lifetimes, pd.DataFrame) and len(lifetimes) == 0:
         raise DataError("lifetimes is empty (0 rows): there is nothing to aggregate.")
-    _check_durations(lifetimes["duration"], lifetimes["churned"], "column 'duration'", "column 'churned'")
-    out = lifetimes.groupby(keys, sort=True, observed=True, dropna=False).size()
+    _, flags = _lifetime_columns(lifetimes, duration_col, event_col)
+    frame = lifetimes[keys].assign(**{event_col: flags})
+    out = frame.groupby(keys, sort=True, observed=True, dropna=False).size()
     out = out.rename(count_col).reset_index()
     out.attrs.update(lifetimes.attrs)
     return out
 
 
+@legacy_arguments(renamed={"unit": "freq"})
 def survival_table(
     events,
     *,
@@ -567,13 +585,13 @@ def survival_table(
     time_col: str = "date",
     start_times=None,
     by=None,
-    unit: str = "D",
+    freq: str = "D",
     censor_at: str = "detection_limit",
     count_col: str = "count",
 ) -> pd.DataFrame:
     """The ``(by..., duration, churned, count)`` survival table straight from an event log.
 
-    Exactly ``aggregate_lifetimes(customer_lifetimes(events, ..., keep_cols=by), by=by)``,
+    Exactly ``aggregate_lifetimes(customer_lifetimes(events, ..., by=by), by=by)``,
     but on files, DuckDB, Polars and Spark inputs the per-customer step runs in the engine
     as well, so only the small table comes back: fit Kaplan-Meier, log-rank or RMST from it
     with ``weights_col="count"``. Lifetimes follow :func:`customer_lifetimes` (same
@@ -584,7 +602,7 @@ def survival_table(
     ----------
     events : DataFrame, path, DuckDB relation, Polars or PySpark DataFrame
         One row per purchase / visit / login (see :mod:`retention_kit.engines`).
-    churn_after, as_of, customer_col, time_col, start_times, unit, censor_at
+    churn_after, as_of, customer_col, time_col, start_times, freq, censor_at
         As in :func:`customer_lifetimes`.
     by : str or list of str, optional
         Columns of ``events`` with one value per customer (segment, channel).
@@ -609,22 +627,24 @@ def survival_table(
     2      30.0    False      1
     """
     by_cols = _as_list(by)
+    customer_col, time_col, _ = log_columns(events, customer_col, time_col)
     if count_col in ["duration", "churned", *by_cols]:
         raise ParameterError(f"count_col={count_col!r} is also a column of the result "
                              f"({['duration', 'churned', *by_cols]}); choose another name, e.g. count_col='count'.")
     if is_pandas(events) and start_times is None and not by_cols:
         return _survival_table_numpy(events, churn_after=churn_after, as_of=as_of, customer_col=customer_col,
-                                     time_col=time_col, unit=unit, censor_at=censor_at, count_col=count_col)
+                                     time_col=time_col, unit=freq, censor_at=censor_at, count_col=count_col)
     if is_pandas(events):
         life = customer_lifetimes(events, churn_after=churn_after, as_of=as_of, customer_col=customer_col,
-                                  time_col=time_col, start_times=start_times, keep_cols=by_cols, unit=unit,
+                                  time_col=time_col, start_times=start_times, by=by_cols, freq=freq,
                                   censor_at=censor_at)
         return aggregate_lifetimes(life, by=by_cols or None, count_col=count_col)
     churn_gap = parse_duration(churn_after, name="churn_after")
-    period, unit_name = _time_unit(unit)
+    period, unit_name = _time_unit(freq)
     if censor_at not in ("as_of", "detection_limit"):
         customer_lifetimes(pd.DataFrame(), churn_after=churn_gap, censor_at=censor_at)  # raises
     log = open_events(events, customer_col=customer_col, time_col=time_col, keep_cols=by_cols, as_of=as_of)
+
     report, as_of_ts = log.report, log.as_of
     table = None
     if start_times is not None:
@@ -697,7 +717,7 @@ def _survival_table_numpy(events, *, churn_after, as_of, customer_col, time_col,
     """survival_table on pandas without start times or segments: first and last activity
     per customer with numpy (3-5x faster than the groupbys of customer_lifetimes at 10M
     rows), then the same definitions and the same floats."""
-    from .cohorts import _customer_codes, _event_periods
+    from .engines._pandas import customer_codes as _customer_codes, event_periods as _event_periods
 
     churn_gap = parse_duration(churn_after, name="churn_after")
     period, unit_name = _time_unit(unit)
@@ -742,7 +762,7 @@ def _survival_table_numpy(events, *, churn_after, as_of, customer_col, time_col,
 # --------------------------------------------------------------------------------------
 
 @dataclass
-class PurchaseGaps:
+class PurchaseGaps(Result):
     """Gaps between consecutive purchases of the same customer, in days.
 
     ``gaps`` has one row per gap (``customer_id``, ``gap``); ``open_gaps`` the time since
@@ -771,6 +791,13 @@ class PurchaseGaps:
                          "silent_longer_now": float((self.open_gaps > days).mean())})
         return pd.DataFrame(rows)
 
+    title = "Gaps between consecutive purchases (days)"
+
+    @property
+    def notes(self) -> list[str]:
+        """How many gaps and customers the quantiles rest on, and why the upper ones are lower bounds."""
+        return self._notes()
+
     def _notes(self) -> list[str]:
         return [
             f"{len(self.gaps):,} gaps between consecutive purchases of "
@@ -780,6 +807,7 @@ class PurchaseGaps:
             "quantiles are lower bounds on the true ones.",
         ]
 
+    @explains
     def explain(self) -> str:
         """Plain-language reading of the gap distribution."""
         if len(self.gaps) == 0:
@@ -796,12 +824,18 @@ class PurchaseGaps:
             "bounds: check how the survival results change with the threshold."
         )
 
-    def plot(self, ax=None, *, quantiles=(0.9, 0.95)):
-        """Histogram of the gaps with the chosen quantiles marked (returns the Axes)."""
+    def plot(self, ax=None, *, quantiles=(0.9, 0.95), **kwargs):
+        """Histogram of the gaps with the chosen quantiles marked (returns the Axes).
+
+        ``kwargs`` go to the histogram (``Axes.hist``), e.g. ``bins=``, ``color=`` or ``label=``."""
+        from matplotlib.patches import Patch
+
+        from .plotting import artist_kwargs
+
         ax = get_axes(ax)
         gaps = self.gaps["gap"].to_numpy()
         upper = np.quantile(gaps, 0.995) if len(gaps) else 1.0
-        ax.hist(gaps[gaps <= upper], bins=60, color="#4c72b0", alpha=0.8)
+        ax.hist(gaps[gaps <= upper], **artist_kwargs(kwargs, Patch, bins=60, color="#4c72b0", alpha=0.8))
         for q in quantiles:
             value = self.quantile(q)
             ax.axvline(value, color="#c44e52", ls="--", lw=1)
@@ -814,7 +848,8 @@ class PurchaseGaps:
         return "PurchaseGaps\n" + self.summary.to_string(index=False) + "\n" + "\n".join(self._notes())
 
     def _repr_html_(self) -> str:
-        return render_html("Gaps between consecutive purchases (days)", self.summary, self._notes())
+        return render_html(self.title, self.summary, self._notes(),
+                           percent={"quantile": 0, "silent_longer_now": 1})
 
 
 def purchase_gaps(events: pd.DataFrame, *, customer_col: str = "customer_id", time_col: str = "date",
@@ -833,6 +868,7 @@ def purchase_gaps(events: pd.DataFrame, *, customer_col: str = "customer_id", ti
     >>> gaps.gaps["gap"].tolist(), gaps.quantile(0.5)
     ([10.0, 20.0], 15.0)
     """
+    customer_col, time_col, _ = log_columns(events, customer_col, time_col)
     log = prepare_events(events, customer_col=customer_col, time_col=time_col, as_of=as_of)
     frame = log.frame.sort_values([CUSTOMER, TIME], kind="stable")
     same = frame[CUSTOMER].to_numpy()[1:] == frame[CUSTOMER].to_numpy()[:-1]
@@ -920,15 +956,28 @@ class _Group:
         return float(self.weights[self.events].sum())
 
 
-def _lifetime_groups(lifetimes, by, weights_col, default_label) -> tuple[list, dict[object, _Group]]:
-    by = _as_list(by)
-    wanted = {"duration": "duration", "churned": "churned", "weights_col": weights_col}
-    wanted.update({"by": c for c in by})
-    require_columns(lifetimes, wanted, what="lifetimes")
+def _lifetime_columns(lifetimes, duration_col: str = "duration", event_col: str = "churned",
+                      wanted: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The one door of every lifetimes frame (issue 13): the durations (finite numbers >= 0)
+    and the churn flags of ``duration_col`` and ``event_col``, read with the one flag rule
+    (True/False, 1/0, text Yes/No, True/False, churned/active in any case; anything else
+    refused with the column, the values, the count and the fix)."""
+    require_columns(lifetimes, {"duration_col": duration_col, "event_col": event_col, **(wanted or {})},
+                    what="lifetimes")
     if len(lifetimes) == 0:
         raise DataError("lifetimes is empty (0 rows): there is nothing to estimate.")
-    d, e = _check_durations(lifetimes["duration"], lifetimes["churned"], "column 'duration'",
-                            "column 'churned'")
+    d, _ = _check_durations(lifetimes[duration_col], np.zeros(len(lifetimes), dtype=bool),
+                            f"column {duration_col!r}", f"column {event_col!r}")
+    e = parse_flags(lifetimes[event_col], event_col, what="churn flag (event_col)")
+    return d, e
+
+
+def _lifetime_groups(lifetimes, by, weights_col, default_label, duration_col: str = "duration",
+                     event_col: str = "churned") -> tuple[list, dict[object, _Group]]:
+    by = _as_list(by)
+    wanted = {"weights_col": weights_col}
+    wanted.update({"by": c for c in by})
+    d, e = _lifetime_columns(lifetimes, duration_col, event_col, wanted)
     w = _check_weights(None if weights_col is None else lifetimes[weights_col], len(d),
                        f"column {weights_col!r} (weights_col)")
     groups: dict[object, _Group] = {}
@@ -949,8 +998,15 @@ def _lifetime_groups(lifetimes, by, weights_col, default_label) -> tuple[list, d
     return by, groups
 
 
-def _time_unit_of(lifetimes) -> str:
-    return getattr(lifetimes, "attrs", {}).get("time_unit", "days")
+def _time_unit_of(lifetimes, time_unit: str | None = None) -> str:
+    """``time_unit`` as given, else the unit the lifetimes' builder recorded
+    (``rk.metadata(lifetimes)["time_unit"]``), else days."""
+    if time_unit is None:
+        return str((metadata(lifetimes) if isinstance(lifetimes, pd.DataFrame) else {}).get("time_unit") or "days")
+    if not isinstance(time_unit, str) or not time_unit.strip():
+        raise ParameterError(f"time_unit={time_unit!r}: name the unit the durations are in, e.g. "
+                             "time_unit='days', 'weeks' or 'months'.")
+    return time_unit.strip()
 
 
 # --------------------------------------------------------------------------------------
@@ -971,7 +1027,7 @@ def _km_steps(d: np.ndarray, e: np.ndarray, w: np.ndarray):
 
 
 @dataclass
-class RMSTResult:
+class RMSTResult(Result):
     """Restricted mean survival time: the expected time retained within the first ``t``.
 
     ``value`` is the area under the Kaplan-Meier curve from 0 to ``t``; ``std_error`` its
@@ -998,6 +1054,11 @@ class RMSTResult:
             "customers": self.customers, "churned": self.churned,
         }])
 
+    @property
+    def title(self) -> str:
+        return f"Restricted mean survival time up to {self.t:g} {self.time_unit}"
+
+    @explains
     def explain(self) -> str:
         u = self.time_unit
         return (
@@ -1014,19 +1075,14 @@ class RMSTResult:
                 f"ci=[{self.ci_lower:.4g}, {self.ci_upper:.4g}], label={self.label!r})")
 
     def _repr_html_(self) -> str:
-        return render_html(f"Restricted mean survival time up to {self.t:g} {self.time_unit}",
-                           self.summary, [self.explain()])
+        return render_html(self.title, self.summary, [self.explain()])
 
 
-def _check_alpha(alpha):
-    if not (isinstance(alpha, (int, float)) and 0 < alpha < 1):
-        raise ParameterError(f"alpha={alpha!r} must be between 0 and 1 (0.05 for 95 % intervals).")
-    return float(alpha)
-
-
-def rmst(durations, event_observed, t, *, weights=None, alpha: float = 0.05,
-         label: str = "all customers", time_unit: str = "days") -> RMSTResult:
-    """Restricted mean survival time up to ``t`` with its Greenwood-type standard error.
+@legacy_arguments(renamed={"t": "horizon"}, positional=("horizon",))
+def rmst(durations, event_observed=None, *, horizon, weights=None, weights_col: str | None = None,
+         alpha: float = 0.05, label: str = "all customers", time_unit: str | None = None,
+         duration_col: str = "duration", event_col: str = "churned") -> RMSTResult:
+    """Restricted mean survival time up to ``horizon`` with its Greenwood-type standard error.
 
     RMST(t) = integral of the Kaplan-Meier curve S(u) from 0 to t: the expected time a
     customer stays within the first ``t`` (days, if durations are days).
@@ -1044,19 +1100,28 @@ def rmst(durations, event_observed, t, *, weights=None, alpha: float = 0.05,
 
     Parameters
     ----------
-    durations : array-like
-        Lifetimes (e.g. ``lifetimes["duration"]``).
+    durations : DataFrame or array-like
+        A lifetimes frame with columns ``duration`` and ``churned`` (from
+        :func:`customer_lifetimes`, like :func:`kaplan_meier`), or the lifetimes as an
+        array (e.g. ``lifetimes["duration"]``) with ``event_observed``. For one RMST per
+        group use ``kaplan_meier(lifetimes, by=...).rmst(horizon)`` or
+        :func:`rmst_difference`.
     event_observed : array-like of bool
-        True when the lifetime ended in churn, False when censored.
-    t : float
-        The horizon. It must not exceed the longest observed duration unless the curve
-        has already reached 0 (beyond the data the curve is unknown).
+        With array ``durations`` only: True when the lifetime ended in churn, False when
+        censored.
+    horizon : float or duration
+        A number of time units (days for lifetimes in days), or a duration such as
+        ``"90D"``. It must not exceed the longest observed duration unless the curve has
+        already reached 0 (beyond the data the curve is unknown). (``t`` until 0.2.0.)
     weights : array-like, optional
-        Whole counts of identical customers per row (aggregated input).
+        With arrays: whole counts of identical customers per row (aggregated input).
+    weights_col : str, optional
+        With a lifetimes frame: the column of such counts (``survival_table``'s ``count``).
     alpha : float
         1 - confidence level of the interval.
     label, time_unit : str
-        Names used in the summary and the explanation.
+        Names used in the summary and the explanation; ``time_unit`` defaults to the
+        lifetimes' unit (days).
 
     Returns
     -------
@@ -1069,21 +1134,36 @@ def rmst(durations, event_observed, t, *, weights=None, alpha: float = 0.05,
     A(2) = 0.8 * 2 + 0.5333 = 2.1333 with 5 at risk, A(4) = 0.5333 with 3 at risk, so
     Var = 2.1333**2 / (5 * 4) + 0.5333**2 / (3 * 2) = 0.2750 and SE = 0.5244.
 
-    >>> res = rmst([2, 3, 4, 5, 6], [True, False, True, False, False], t=5)
+    >>> res = rmst([2, 3, 4, 5, 6], [True, False, True, False, False], horizon=5)
     >>> round(res.value, 4), round(res.std_error, 4)
     (4.1333, 0.5244)
+
+    The same from a lifetimes frame:
+
+    >>> life = pd.DataFrame({"duration": [2, 3, 4, 5, 6], "churned": [1, 0, 1, 0, 0]})
+    >>> round(rmst(life, horizon=5).value, 4)
+    4.1333
     """
     alpha = _check_alpha(alpha)
-    d, e = _check_durations(durations, event_observed)
-    w = _check_weights(weights, len(d), "weights")
-    if isinstance(t, (bool, np.bool_)):
-        raise ParameterError(f"t={t!r} must be a number of time units (the horizon), not True/False.")
-    try:
-        t = float(t)
-    except (TypeError, ValueError):
-        raise ParameterError(f"t={t!r} must be a number of time units (the horizon).") from None
-    if not (np.isfinite(t) and t > 0):
-        raise ParameterError(f"t={t!r} must be a positive horizon.")
+    if isinstance(durations, pd.DataFrame):
+        if event_observed is not None or weights is not None:
+            raise ParameterError("With a lifetimes DataFrame, leave out event_observed and weights (the "
+                                 "columns 'churned' and weights_col are used): rmst(lifetimes, horizon=90).")
+        time_unit = _time_unit_of(durations, time_unit)
+        _, groups = _lifetime_groups(durations, None, weights_col, label, duration_col, event_col)
+        g = groups[label]
+        d, e, w = g.durations, g.events, g.weights
+    else:
+        if event_observed is None:
+            raise ParameterError("rmst needs a lifetimes DataFrame, or durations and event_observed arrays: "
+                                 "rmst(lifetimes, horizon=90) or rmst(durations, churned, horizon=90).")
+        if weights_col is not None or (duration_col, event_col) != ("duration", "churned"):
+            raise ParameterError("weights_col, duration_col and event_col name columns of a lifetimes "
+                                 "DataFrame; with arrays give durations, event_observed (and weights=).")
+        d, e = _check_durations(durations, event_observed)
+        w = _check_weights(weights, len(d), "weights")
+    time_unit = _time_unit_of(None, time_unit)
+    t = check_horizon(horizon, time_unit)
     if w.sum() == 0:
         raise DataError("All weights are 0: there are no customers to estimate from.")
     keep = w > 0
@@ -1092,9 +1172,9 @@ def rmst(durations, event_observed, t, *, weights=None, alpha: float = 0.05,
     longest = float(d.max())
     if t > longest and not (len(surv) and surv[-1] == 0):
         raise ParameterError(
-            f"t={t:g} is beyond the longest observed duration ({longest:g}) of {label}, where "
+            f"horizon={t:g} is beyond the longest observed duration ({longest:g}) of {label}, where "
             f"the survival curve is still {surv[-1] if len(surv) else 1.0:.3f}: the curve is "
-            f"unknown beyond the data. Choose t <= {longest:g}.")
+            f"unknown beyond the data. Choose horizon <= {longest:g}.")
     inside = times <= t
     times, n, deaths, surv = times[inside], n[inside], deaths[inside], surv[inside]
     # Area under the step function: S is 1 before the first event time.
@@ -1116,7 +1196,7 @@ def rmst(durations, event_observed, t, *, weights=None, alpha: float = 0.05,
 
 
 @dataclass
-class RMSTDifference:
+class RMSTDifference(Result):
     """Difference of restricted mean survival times, second group minus first (B - A)."""
 
     difference: float
@@ -1140,6 +1220,11 @@ class RMSTDifference:
         }])
         return pd.concat([rows, diff], ignore_index=True)
 
+    @property
+    def title(self) -> str:
+        return f"RMST difference up to {self.t:g} {self.rmst_a.time_unit}"
+
+    @explains
     def explain(self) -> str:
         a, b = self.labels
         u = self.rmst_a.time_unit
@@ -1160,45 +1245,105 @@ class RMSTDifference:
                 f"p_value={self.p_value:.4g})")
 
     def _repr_html_(self) -> str:
-        return render_html(f"RMST difference up to {self.t:g} {self.rmst_a.time_unit}",
-                           self.summary, [self.explain()])
+        return render_html(self.title, self.summary, [self.explain()])
 
 
-def rmst_difference(durations_a, event_a, durations_b, event_b, t, *, weights_a=None, weights_b=None,
-                    alpha: float = 0.05, labels=("A", "B"), time_unit: str = "days") -> RMSTDifference:
+@legacy_arguments(renamed={"t": "horizon"}, positional=("horizon",))
+def rmst_difference(durations_a, event_a=None, durations_b=None, event_b=None, *, horizon, by=None,
+                    weights_a=None, weights_b=None, weights_col: str | None = None, alpha: float = 0.05,
+                    labels=None, time_unit: str | None = None, duration_col: str = "duration",
+                    event_col: str = "churned") -> RMSTDifference:
     """Difference of restricted mean survival times **B minus A** with a z-test.
 
-    ``difference = RMST_B(t) - RMST_A(t)``: with ``labels=("control", "treatment")`` a
-    positive difference means the treatment keeps customers longer. The groups are
-    independent, so ``std_error = sqrt(se_A**2 + se_B**2)`` (each from
-    Klein & Moeschberger eq. 4.4.4, see :func:`rmst`); the p-value is two-sided from the
-    normal distribution. ``t`` must be within the follow-up of both groups.
+    ``difference = RMST_B(horizon) - RMST_A(horizon)``: with
+    ``labels=("control", "treatment")`` a positive difference means the treatment keeps
+    customers longer. The groups are independent, so ``std_error = sqrt(se_A**2 + se_B**2)``
+    (each from Klein & Moeschberger eq. 4.4.4, see :func:`rmst`); the p-value is two-sided
+    from the normal distribution. ``horizon`` (a number of time units or a duration such as
+    ``"90D"``; ``t`` until 0.2.0) must be within the follow-up of both groups.
+
+    Give either a lifetimes frame and ``by`` (the column whose two groups are compared;
+    ``labels`` picks and orders two of its groups, first A then B, default the two groups in
+    sorted order; ``weights_col`` for counts), or four arrays: durations and churn flags of
+    A, then of B (``labels`` default ``("A", "B")``, ``weights_a``/``weights_b``).
 
     Examples
     --------
     Group B: S = 0.8 from 1, 0.6 from 2, 0.3 from 5, so RMST_B(5) = 1 + 0.8 + 0.6 * 3 = 3.6.
 
     >>> diff = rmst_difference([2, 3, 4, 5, 6], [1, 0, 1, 0, 0], [1, 2, 3, 5, 6], [1, 1, 0, 1, 0],
-    ...                        t=5, labels=("control", "loyalty"))
+    ...                        horizon=5, labels=("control", "loyalty"))
     >>> round(diff.rmst_a.value, 4), round(diff.rmst_b.value, 4), round(diff.difference, 4)
     (4.1333, 3.6, -0.5333)
+
+    The same from one lifetimes frame:
+
+    >>> life = pd.DataFrame({"duration": [2, 3, 4, 5, 6, 1, 2, 3, 5, 6],
+    ...                      "churned": [1, 0, 1, 0, 0, 1, 1, 0, 1, 0],
+    ...                      "arm": ["control"] * 5 + ["loyalty"] * 5})
+    >>> round(rmst_difference(life, by="arm", horizon=5).difference, 4)
+    -0.5333
     """
+    if isinstance(durations_a, pd.DataFrame):
+        a_data, b_data = _two_groups(durations_a, by, labels, weights_col,
+                                     event_a, durations_b, event_b, weights_a, weights_b,
+                                     columns=(duration_col, event_col))
+        time_unit = _time_unit_of(durations_a, time_unit)
+        labels = (a_data[0], b_data[0])
+        (_, d_a, e_a, weights_a), (_, d_b, e_b, weights_b) = a_data, b_data
+    else:
+        if by is not None or weights_col is not None or (duration_col, event_col) != ("duration", "churned"):
+            raise ParameterError("by= and weights_col= name columns of a lifetimes DataFrame (as do duration_col= and "
+                                 "event_col=): "
+                                 "rmst_difference(lifetimes, by='arm', horizon=90).")
+        if event_a is None or durations_b is None or event_b is None:
+            raise ParameterError("rmst_difference needs a lifetimes DataFrame with by=, or four arrays "
+                                 "(durations_a, event_a, durations_b, event_b).")
+        d_a, e_a, d_b, e_b = durations_a, event_a, durations_b, event_b
+        labels = ("A", "B") if labels is None else labels
     if len(labels) != 2:
         raise ParameterError(f"labels={labels!r}: give two names, first group then second.")
-    a = rmst(durations_a, event_a, t, weights=weights_a, alpha=alpha, label=str(labels[0]),
+    time_unit = time_unit or "days"
+    a = rmst(d_a, e_a, horizon=horizon, weights=weights_a, alpha=alpha, label=str(labels[0]),
              time_unit=time_unit)
-    b = rmst(durations_b, event_b, t, weights=weights_b, alpha=alpha, label=str(labels[1]),
+    b = rmst(d_b, e_b, horizon=horizon, weights=weights_b, alpha=alpha, label=str(labels[1]),
              time_unit=time_unit)
     diff = b.value - a.value
     se = float(np.hypot(a.std_error, b.std_error))
     z = stats.norm.ppf(1 - a.alpha / 2)
     p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else np.nan
     if se == 0:
-        warnings.warn("Both RMST standard errors are 0 (no events before t): no test is possible.",
-                      SmallSampleWarning, stacklevel=2)
+        warnings.warn("Both RMST standard errors are 0 (no events before the horizon): no test is possible.",
+                      SmallSampleWarning, stacklevel=caller_stacklevel())
+
     return RMSTDifference(difference=diff, std_error=se, ci_lower=diff - z * se, ci_upper=diff + z * se,
                           p_value=p, t=a.t, alpha=a.alpha, rmst_a=a, rmst_b=b,
                           labels=(str(labels[0]), str(labels[1])))
+
+
+def _two_groups(lifetimes, by, labels, weights_col, *arrays, columns=("duration", "churned")):
+    """(label, durations, events, weights) of the two groups of ``by`` that rmst_difference compares."""
+    if any(a is not None for a in arrays):
+        raise ParameterError("With a lifetimes DataFrame give by= (and weights_col=), not arrays: "
+                             "rmst_difference(lifetimes, by='arm', horizon=90).")
+    if by is None:
+        raise ParameterError("rmst_difference(lifetimes, ...) needs by='<column>' naming the two groups, "
+                             "e.g. by='arm'.")
+    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None, *columns)
+    named = {_group_name(k): g for k, g in groups.items()}
+    if labels is None:
+        if len(named) != 2:
+            raise ParameterError(f"Column(s) {by_cols} hold {len(named)} groups ({list(named)}): choose two "
+                                 f"with labels=(first, second), e.g. labels={tuple(list(named)[:2])!r}.")
+        labels = tuple(named)
+    if len(labels) != 2:
+        raise ParameterError(f"labels={labels!r}: give two names, first group then second.")
+    missing = [str(x) for x in labels if str(x) not in named]
+    if missing:
+        raise ParameterError(f"labels={tuple(labels)!r}: no group {missing[0]!r} in {by_cols}; the groups "
+                             f"are {list(named)}.")
+    return [(str(x), named[str(x)].durations, named[str(x)].events, named[str(x)].weights) for x in labels]
+
 
 
 # --------------------------------------------------------------------------------------
@@ -1210,7 +1355,7 @@ def _group_name(key) -> str:
 
 
 @dataclass
-class SurvivalCurves:
+class SurvivalCurves(Result):
     """Kaplan-Meier curves, one per group, with lifelines fitters underneath.
 
     Attributes
@@ -1233,6 +1378,7 @@ class SurvivalCurves:
     churn_after: pd.Timedelta | None = None  # how the lifetimes were built, when known
     censor_at: str | None = None
     not_yet_classifiable: int = 0  # customers left out by customer_lifetimes, when known
+    test: "LogrankResult | None" = field(default=None, repr=False)  # set by .logrank()
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -1246,17 +1392,25 @@ class SurvivalCurves:
                          "ci_upper": med.loc[name, "ci_upper"]})
         return pd.DataFrame(rows)
 
-    def survival_at(self, horizons) -> pd.DataFrame:
+    @legacy_arguments(renamed={"horizons": "horizon"})
+    def survival_at(self, horizon) -> pd.DataFrame:
         """Survival (share retained) at each horizon with its confidence interval.
 
-        One row per group and horizon: ``group``, ``horizon``, ``survival``,
-        ``ci_lower``, ``ci_upper``, ``at_risk``. A horizon beyond a group's longest
-        duration (while its curve is above 0) gives NaN with an
-        :class:`ImmatureDataWarning`: the curve is unknown there.
+        ``horizon``: one horizon or a list of them, each a number of time units or a
+        duration such as ``"90D"`` (``horizons`` until 0.2.0). One row per group and
+        horizon: ``group``, ``horizon``, ``survival``, ``ci_lower``, ``ci_upper``,
+        ``at_risk``. A horizon beyond a group's longest duration (while its curve is
+        above 0) gives NaN with an :class:`ImmatureDataWarning`: the curve is unknown there.
         """
-        hs = np.atleast_1d(np.asarray(horizons, dtype=float))
+        many = horizon if isinstance(horizon, (list, tuple, np.ndarray, pd.Index, pd.Series)) else [horizon]
+        try:
+            hs = np.asarray([check_horizon(h, self.time_unit) if isinstance(h, (str, pd.Timedelta))
+                             else float(h) for h in many], dtype=float)
+        except (ParameterError, TypeError, ValueError):
+            raise ParameterError(f"horizon={horizon!r} must be non-negative numbers (or durations "
+                                 "such as '90D').") from None
         if (hs < 0).any() or not np.isfinite(hs).all():
-            raise ParameterError(f"horizons={horizons!r} must be non-negative numbers.")
+            raise ParameterError(f"horizon={horizon!r} must be non-negative numbers.")
         rows = []
         for name, kmf in self.fitters.items():
             g = self.groups[name]
@@ -1307,30 +1461,86 @@ class SurvivalCurves:
                          "reached": bool(reached), "note": note})
         return pd.DataFrame(rows)
 
-    def rmst(self, t) -> pd.DataFrame:
-        """Restricted mean survival time up to ``t`` per group (see :func:`rmst`)."""
-        out = [rmst(g.durations, g.events, t, weights=g.weights, alpha=self.alpha, label=name,
+    @legacy_arguments(renamed={"t": "horizon"})
+    def rmst(self, horizon) -> pd.DataFrame:
+        """Restricted mean survival time up to ``horizon`` per group (see :func:`rmst`;
+        ``t`` until 0.2.0)."""
+        out = [rmst(g.durations, g.events, horizon=horizon, weights=g.weights, alpha=self.alpha, label=name,
                     time_unit=self.time_unit).summary for name, g in self.groups.items()]
         return pd.concat(out, ignore_index=True)
 
-    def plot(self, ax=None, *, at_risk: bool = True, ci_show: bool = True, xticks=None):
-        """Survival curves with confidence bands and, under them, lifelines' at-risk table."""
+    def plot(self, ax=None, *, at_risk: bool = True, ci_show: bool = True, xticks=None, **kwargs):
+        """Survival curves with confidence bands and, under them, the customers at risk and
+        churned so far, one column per axis tick (one set of ticks for both: ``xticks``, or
+        the axis' own). A curve starting below 100 % gets a note saying why.
+
+        ``kwargs`` go to each group's Kaplan-Meier line (lifelines'
+        ``plot_survival_function``, then ``Axes.plot``), e.g. ``lw=`` or, with one group,
+        ``color=`` / ``label=`` (the band and the at-risk rows follow the line's colour)."""
+        from matplotlib.lines import Line2D
+
+        from .plotting import artist_kwargs, headroom, legend_outside, note, table_under
+
         ax = get_axes(ax, figsize=(8, 5))
-        fitters = list(self.fitters.values())
-        for kmf in fitters:
-            kmf.plot_survival_function(ax=ax, ci_show=ci_show)
-        ax.set_ylim(0, 1.02)
+        lines = []
+        for kmf in self.fitters.values():
+            kmf.plot_survival_function(ax=ax, ci_show=ci_show, **artist_kwargs(kwargs, Line2D))
+            lines.append(ax.get_lines()[-1])
+        ax.set_ylim(0, 1.0)
+        headroom(ax, top=1.0, margin=0.05)
         percent_axis(ax)
-        if at_risk:
-            from lifelines.plotting import add_at_risk_counts
-
-            add_at_risk_counts(*fitters, ax=ax, xticks=xticks, rows_to_show=["At risk", "Events"])
+        legend_outside(ax)
+        lo, hi = ax.get_xlim()
+        if xticks is None:
+            ticks = [float(t) for t in ax.get_xticks() if lo - 1e-9 <= t <= hi + 1e-9]
+        else:
+            ticks = sorted(float(t) for t in xticks)
+            lo, hi = min([lo, *ticks]), max([hi, *ticks])
+        ax.set_xticks(ticks)
+        ax.set_xlim(lo, hi)
         what = f" by {', '.join(map(str, self.by))}" if self.by else ""
-        return label(ax, title=f"Share of customers still active{what} (Kaplan-Meier)",
-                     xlabel=f"{self.time_unit} since start", ylabel="survival (retained)")
+        label(ax, title=f"Share of customers still active{what} (Kaplan-Meier)",
+              xlabel=f"{self.time_unit} since start", ylabel="survival (retained)")
+        if at_risk:
+            rows = [(self.time_unit, [f"{t:g}" for t in ticks], "black")]
+            for (name, kmf), line in zip(self.fitters.items(), lines):
+                table = kmf.event_table
+                at = [table.loc[table.index >= t, "removed"].sum() for t in ticks]
+                gone = [table.loc[table.index <= t, "observed"].sum() for t in ticks]
+                color = line.get_color()
+                rows.append((f"{name}: at risk", [f"{v:,.0f}" for v in at], color))
+                rows.append((f"{name}: churned", [f"{v:,.0f}" for v in gone], color))
+            table_under(ax, ticks, rows, title=f"Customers at risk (still observed) and churned so far, "
+                                               f"by {self.time_unit} since start")
+        start = {name: float(kmf.predict(0.0)) for name, kmf in self.fitters.items()}
+        low = {name: v for name, v in start.items() if v < 1 - 1e-9}
+        if low:
+            day = f"{self.time_unit.rstrip('s')} 0"
+            where = ", ".join(f"{v:.1%} ({name})" if len(start) > 1 else f"{v:.1%}" for name, v in low.items())
+            why = ("customers who never came back after their first purchase count as churned on "
+                   f"{day} (churn_after inactivity rule)" if self.churn_after is not None else
+                   f"customers with a lifetime of 0 {self.time_unit} churned at once")
+            note(ax, f"Starts below 100 % on {day}: {where}; {why}.")
+        return ax
 
-    def explain(self) -> str:
-        """Plain sentences with the medians and what the curves do not say."""
+    def logrank(self) -> "LogrankResult":
+        """The log-rank test that these curves are equal (the same as :func:`logrank` on the
+        lifetimes); :meth:`explain` reports it from then on instead of suggesting one."""
+        if len(self.groups) < 2:
+            raise DataError("One curve: a log-rank test needs at least two groups (kaplan_meier(..., by=...)).")
+        if sum(g.churned for g in self.groups.values()) == 0:
+            raise DataError("No customer churned in any group: the log-rank test has nothing to compare.")
+        self.test = _logrank_groups(self.groups, self.by, self.alpha)
+        return self.test
+
+    @explains
+    def explain(self, logrank: "LogrankResult | None" = None) -> str:
+        """Plain sentences with the medians and what the curves do not say.
+
+        With two or more curves, the last sentence reports the log-rank test when one was run
+        (``logrank``, or :meth:`logrank` called before), else says that one is needed to call
+        the curves different."""
+        test = logrank if logrank is not None else self.test
         parts = []
         for row in self.median_lifetime().itertuples():
             g = self.groups[row.group]
@@ -1353,19 +1563,29 @@ class SurvivalCurves:
                          "as-of date are not yet classifiable and are left out (they could not have "
                          "churned yet, so keeping them would lift the curves).")
         parts.append("Censored customers count for as long as they were observed, so the curves "
-                     "are not biased towards short lifetimes; bands widen where few remain at risk. "
-                     "Differences between curves are descriptive: use logrank() for a test.")
+                     "are not biased towards short lifetimes; bands widen where few remain at risk.")
+        if len(self.groups) >= 2 and test is None:
+            parts.append("Differences between curves are descriptive: use logrank() for a test.")
+        elif len(self.groups) >= 2:
+            verdict = ("a difference unlikely under equal retention" if test.p_value < self.alpha
+                       else "compatible with equal retention")
+            p_text = f"p {format_p(test.p_value)}" if test.p_value < 0.001 else f"p = {format_p(test.p_value)}"
+            parts.append(f"The log-rank test of the differences: chi-square {test.test_statistic:,.2f} on "
+                         f"{test.degrees_of_freedom} df, {p_text}, {verdict}.")
         return " ".join(parts)
+
+    title = "Kaplan-Meier survival curves"
 
     def __repr__(self) -> str:
         return "SurvivalCurves\n" + self.summary.to_string(index=False)
 
     def _repr_html_(self) -> str:
-        return render_html("Kaplan-Meier survival curves", self.summary, [self.explain()])
+        return render_html(self.title, self.summary, [self.explain()])
 
 
 def kaplan_meier(lifetimes: pd.DataFrame, *, by=None, weights_col: str | None = None,
-                 alpha: float = 0.05, label: str | None = None) -> SurvivalCurves:
+                 alpha: float = 0.05, label: str | None = None, duration_col: str = "duration",
+                 event_col: str = "churned", time_unit: str | None = None) -> SurvivalCurves:
     """Kaplan-Meier survival curves of lifetimes, one per group.
 
     Parameters
@@ -1382,6 +1602,14 @@ def kaplan_meier(lifetimes: pd.DataFrame, *, by=None, weights_col: str | None = 
         1 - confidence level of the bands (lifelines' exponential Greenwood intervals).
     label : str, optional
         Name of the single curve when ``by`` is None (default "all customers").
+    duration_col, event_col : str
+        The columns of the durations and of the churn flags (default ``duration`` and
+        ``churned``). Flags may be True/False, 1/0 or text Yes/No, True/False,
+        churned/active in any case; anything else is refused with the values and the count.
+    time_unit : str, optional
+        The unit the durations are in ("days", "weeks", "months"), used in every
+        explanation and axis label; by default the unit the lifetimes' builder recorded
+        (``rk.metadata(lifetimes)``), else days.
 
     Returns
     -------
@@ -1400,7 +1628,9 @@ def kaplan_meier(lifetimes: pd.DataFrame, *, by=None, weights_col: str | None = 
     from lifelines import KaplanMeierFitter
 
     alpha = _check_alpha(alpha)
-    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, label or "all customers")
+    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, label or "all customers", duration_col,
+                                       event_col)
+    time_unit = _time_unit_of(lifetimes, time_unit)
     named = {_group_name(k): g for k, g in groups.items()}
     fitters = {}
     for name, g in named.items():
@@ -1410,7 +1640,7 @@ def kaplan_meier(lifetimes: pd.DataFrame, *, by=None, weights_col: str | None = 
             warnings.simplefilter("ignore", category=Warning)
             kmf.fit(g.durations, g.events, weights=g.weights)
         fitters[name] = kmf
-    return SurvivalCurves(fitters=fitters, by=by_cols, alpha=alpha, time_unit=_time_unit_of(lifetimes),
+    return SurvivalCurves(fitters=fitters, by=by_cols, alpha=alpha, time_unit=time_unit,
                           groups=named, churn_after=metadata(lifetimes).get("churn_after"),
                           censor_at=lifetimes.attrs.get("censor_at"),
                           not_yet_classifiable=int(lifetimes.attrs.get("not_yet_classifiable") or 0))
@@ -1421,7 +1651,7 @@ def kaplan_meier(lifetimes: pd.DataFrame, *, by=None, weights_col: str | None = 
 # --------------------------------------------------------------------------------------
 
 @dataclass
-class LogrankResult:
+class LogrankResult(Result):
     """Log-rank test that the groups' survival curves are equal."""
 
     test_statistic: float
@@ -1429,6 +1659,7 @@ class LogrankResult:
     degrees_of_freedom: int
     table: pd.DataFrame
     by: list
+    alpha: float = 0.05  # the level of the verdict in explain()
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -1437,10 +1668,11 @@ class LogrankResult:
                               "degrees_of_freedom": self.degrees_of_freedom, "p_value": self.p_value}])
         return pd.concat([self.table, test], ignore_index=True)
 
+    @explains
     def explain(self) -> str:
         worst = self.table.assign(ratio=self.table["observed"] / self.table["expected"])
         hi = worst.loc[worst["ratio"].idxmax()]
-        verdict = ("unlikely under equal retention" if self.p_value < 0.05
+        verdict = ("unlikely under equal retention" if self.p_value < self.alpha
                    else "compatible with equal retention")
         return (
             f"Log-rank test across {len(self.table)} groups: chi-square {self.test_statistic:,.2f} "
@@ -1455,8 +1687,10 @@ class LogrankResult:
         return (f"LogrankResult(test_statistic={self.test_statistic:.4g}, p_value={self.p_value:.4g}, "
                 f"degrees_of_freedom={self.degrees_of_freedom})\n" + self.table.to_string(index=False))
 
+    title = "Log-rank test"
+
     def _repr_html_(self) -> str:
-        return render_html("Log-rank test", self.summary, [self.explain()])
+        return render_html(self.title, self.summary, [self.explain()])
 
 
 def _at_risk(durations: np.ndarray, weights: np.ndarray, times: np.ndarray) -> np.ndarray:
@@ -1466,7 +1700,7 @@ def _at_risk(durations: np.ndarray, weights: np.ndarray, times: np.ndarray) -> n
     return tail[np.searchsorted(durations[order], times, side="left")]
 
 
-def _logrank_groups(groups: dict, by) -> LogrankResult:
+def _logrank_groups(groups: dict, by, alpha: float = 0.05) -> LogrankResult:
     from lifelines.statistics import multivariate_logrank_test
 
     names = list(groups)
@@ -1488,10 +1722,12 @@ def _logrank_groups(groups: dict, by) -> LogrankResult:
         rows.append({"group": _group_name(name), "customers": g.customers, "observed": g.churned,
                      "expected": expected})
     return LogrankResult(test_statistic=float(res.test_statistic), p_value=float(res.p_value),
-                         degrees_of_freedom=len(names) - 1, table=pd.DataFrame(rows), by=list(by))
+                         degrees_of_freedom=len(names) - 1, table=pd.DataFrame(rows), by=list(by),
+                         alpha=alpha)
 
 
-def logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None) -> LogrankResult:
+def logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None,
+            alpha: float = 0.05, duration_col: str = "duration", event_col: str = "churned") -> LogrankResult:
     """Log-rank test that two or more groups have the same survival curve.
 
     Runs lifelines' ``multivariate_logrank_test`` (with two groups it equals
@@ -1507,6 +1743,8 @@ def logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None) -> L
         Column(s) defining the groups; at least two groups are needed.
     weights_col : str, optional
         Counts of identical customers per row (aggregated input).
+    alpha : float
+        Level at which ``explain()`` calls the difference unlikely under equal retention.
 
     Returns
     -------
@@ -1523,15 +1761,16 @@ def logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None) -> L
     >>> round(res.test_statistic, 4), round(res.p_value, 4)  # = lifelines.statistics.logrank_test
     (0.4314, 0.5113)
     """
+    alpha = _check_alpha(alpha)
     if by is None or not _as_list(by):
         raise ParameterError("logrank needs by='<column>' naming the groups to compare.")
-    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None)
+    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None, duration_col, event_col)
     if len(groups) < 2:
         raise DataError(f"Column(s) {by_cols} hold only {len(groups)} group(s) with customers: a "
                         "log-rank test needs at least two.")
     if sum(g.churned for g in groups.values()) == 0:
         raise DataError("No customer churned in any group: the log-rank test has nothing to compare.")
-    return _logrank_groups(groups, by_cols)
+    return _logrank_groups(groups, by_cols, alpha)
 
 
 # --------------------------------------------------------------------------------------
@@ -1541,7 +1780,7 @@ def logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None) -> L
 
 
 @dataclass
-class PairwiseLogrank:
+class PairwiseLogrank(Result):
     """Log-rank tests for every pair of groups, with adjusted p-values."""
 
     table: pd.DataFrame
@@ -1552,6 +1791,7 @@ class PairwiseLogrank:
     def summary(self) -> pd.DataFrame:
         return self.table
 
+    @explains
     def explain(self) -> str:
         n = len(self.table)
         sig = self.table[self.table["reject"]]
@@ -1563,19 +1803,23 @@ class PairwiseLogrank:
     def __repr__(self) -> str:
         return f"PairwiseLogrank(method={self.method!r})\n" + self.table.to_string(index=False)
 
+    title = "Pairwise log-rank tests"
+
     def _repr_html_(self) -> str:
-        return render_html("Pairwise log-rank tests", self.table, [self.explain()])
+        return render_html(self.title, self.table, [self.explain()])
 
 
+@legacy_arguments(renamed={"method": "correction"})
 def pairwise_logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None,
-                     method: str = "holm", alpha: float = 0.05) -> PairwiseLogrank:
+                     correction: str = "holm", alpha: float = 0.05, duration_col: str = "duration",
+                     event_col: str = "churned") -> PairwiseLogrank:
     """Log-rank test for each pair of groups, p-values adjusted for multiple testing.
 
     Each pair runs our two-group :func:`logrank` (weighted counts allowed), not
     lifelines' ``pairwise_logrank_test``, which takes no weights. The adjustment is
     :func:`~retention_kit.multiple_testing.adjust_p_values`, the same as for several
-    experiment arms: ``"holm"`` (default), ``"bh"`` (``"fdr_bh"``), ``"bonferroni"`` or
-    ``"none"``.
+    experiment arms: ``correction="holm"`` (default), ``"bh"`` (``"fdr_bh"``),
+    ``"bonferroni"`` or ``"none"`` (``method`` until 0.2.0).
 
     Examples
     --------
@@ -1584,9 +1828,9 @@ def pairwise_logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = N
     >>> pairwise_logrank(life, by="seg").summary[["group_a", "group_b"]].values.tolist()
     [['a', 'b'], ['a', 'c'], ['b', 'c']]
     """
-    method = resolve_correction(method, "method")
+    method = resolve_correction(correction, "correction")
     alpha = _check_alpha(alpha)
-    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None)
+    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None, duration_col, event_col)
     if len(groups) < 2:
         raise DataError(f"Column(s) {by_cols} hold fewer than two groups: nothing to compare.")
     rows = []
@@ -1595,7 +1839,8 @@ def pairwise_logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = N
         rows.append({"group_a": _group_name(ka), "group_b": _group_name(kb),
                      "test_statistic": res.test_statistic, "p_value": res.p_value})
     table = pd.DataFrame(rows)
-    table["p_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), method)
+    table["p_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), correction=method)
+
     table["reject"] = table["p_adjusted"] < alpha
     return PairwiseLogrank(table=table, method=method, alpha=alpha)
 
@@ -1608,7 +1853,7 @@ _MAX_EXPANDED_ROWS = 2_000_000
 
 
 @dataclass
-class CoxDrivers:
+class CoxDrivers(Result):
     """Cox proportional-hazards model of churn, read as hazard ratios."""
 
     hazard_ratios: pd.DataFrame
@@ -1624,8 +1869,15 @@ class CoxDrivers:
         ``ci_lower``, ``ci_upper``, ``p_value`` and the PH check ``ph_p_value``."""
         return self.hazard_ratios
 
-    def plot(self, ax=None):
-        """Forest plot of the hazard ratios on a log scale (1 = no effect)."""
+    def plot(self, ax=None, **kwargs):
+        """Forest plot of the hazard ratios on a log scale (1 = no effect). Returns the Axes.
+
+        ``kwargs`` go to the hazard ratios' points and intervals (``Axes.errorbar``), e.g.
+        ``color=`` or ``label=``."""
+        from matplotlib.lines import Line2D
+
+        from .plotting import artist_kwargs
+
         ax = get_axes(ax)
         hr = self.hazard_ratios.iloc[::-1]
         names = [f"{r.covariate}: {r.level} vs {r.reference}" if isinstance(r.reference, str) and r.reference
@@ -1633,14 +1885,20 @@ class CoxDrivers:
         y = np.arange(len(hr))
         ax.errorbar(hr["hazard_ratio"], y, xerr=[hr["hazard_ratio"] - hr["ci_lower"],
                                                  hr["ci_upper"] - hr["hazard_ratio"]],
-                    fmt="o", color="#4c72b0", capsize=3)
-        ax.axvline(1.0, color="grey", ls="--", lw=1)
+                    **artist_kwargs(kwargs, Line2D, fmt="o", color="#4c72b0", capsize=3))
+        ax.axvline(1.0, color="grey", ls="--", lw=1, label="1 = no difference")
         ax.set_xscale("log")
+        from .plotting import ratio_axis
+
+        ratio_axis(ax, "x")
         ax.set_yticks(y)
         ax.set_yticklabels(names)
+        ax.set_ylim(-0.6, len(hr) - 0.4)
         return label(ax, title="Drivers of churn: hazard ratios (Cox model)",
-                     xlabel="hazard ratio (log scale; < 1 means churns more slowly)", ylabel="")
+                     xlabel="hazard ratio (log scale): > 1 churns sooner, < 1 stays longer, 1 = no difference",
+                     ylabel="")
 
+    @explains
     def explain(self) -> str:
         parts = [f"Cox model on {self.customers:,} customers ({self.churned:,} churned)."]
         for r in self.hazard_ratios.itertuples():
@@ -1649,11 +1907,12 @@ class CoxDrivers:
                       else f"{r.hazard_ratio - 1:.0%} higher")
             parts.append(f"{what}: churn hazard {change} (hazard ratio {r.hazard_ratio:.2f}, "
                          f"{1 - self.alpha:.0%} interval {r.ci_lower:.2f} to {r.ci_upper:.2f}, p = {r.p_value:.3g}).")
-        bad = self.ph_test[self.ph_test["p_value"] < 0.05]
+        bad = self.ph_test[self.ph_test["p_value"] < self.alpha]
         if len(bad):
             parts.append(
                 "Proportional-hazards check: the effect of " + ", ".join(bad["term"]) + " seems to change "
-                "over the customer's lifetime (test p < 0.05), so its single hazard ratio is an average "
+                f"over the customer's lifetime (test p < {self.alpha:g}), so its single hazard ratio is an average "
+
                 "over time; compare Kaplan-Meier curves of those groups, or stratify on them.")
         else:
             parts.append("Proportional-hazards check: no term's effect was found to change over the "
@@ -1665,12 +1924,16 @@ class CoxDrivers:
     def __repr__(self) -> str:
         return "CoxDrivers\n" + self.hazard_ratios.to_string(index=False)
 
+    title = "Drivers of churn (Cox proportional hazards)"
+
     def _repr_html_(self) -> str:
-        return render_html("Drivers of churn (Cox proportional hazards)", self.hazard_ratios, [self.explain()])
+        return render_html(self.title, self.hazard_ratios, [self.explain()])
+
 
 
 def cox_drivers(lifetimes: pd.DataFrame, *, covariates, weights_col: str | None = None,
-                reference: dict | None = None, alpha: float = 0.05, penalizer: float = 0.0) -> CoxDrivers:
+                reference: dict | None = None, alpha: float = 0.05, penalizer: float = 0.0,
+                duration_col: str = "duration", event_col: str = "churned") -> CoxDrivers:
     """Cox proportional-hazards model of churn with a readable hazard-ratio table.
 
     Text, category and boolean covariates become one indicator per level against a
@@ -1689,7 +1952,7 @@ def cox_drivers(lifetimes: pd.DataFrame, *, covariates, weights_col: str | None 
     Examples
     --------
     >>> shop = __import__("retention_kit").load_coffee_shop()
-    >>> life = customer_lifetimes(shop.transactions, churn_after=60, keep_cols=["channel"])
+    >>> life = customer_lifetimes(shop.transactions, churn_after=60, by=["channel"])
     >>> cox = cox_drivers(life, covariates=["channel"], reference={"channel": "walk-in"})
     >>> cox.summary[["level", "reference"]].values.tolist()
     [['app', 'walk-in'], ['delivery', 'walk-in']]
@@ -1705,7 +1968,7 @@ def cox_drivers(lifetimes: pd.DataFrame, *, covariates, weights_col: str | None 
     for col in reference:
         if col not in covariates:
             raise ParameterError(f"reference names {col!r}, which is not among covariates={covariates}.")
-    _, groups = _lifetime_groups(lifetimes, None, weights_col, "all")
+    _, groups = _lifetime_groups(lifetimes, None, weights_col, "all", duration_col, event_col)
     g = groups["all"]
     require_columns(lifetimes, {"covariates": c for c in covariates}, what="lifetimes")
     data = lifetimes[covariates].reset_index(drop=True)

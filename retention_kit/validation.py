@@ -16,18 +16,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import DataError, ParameterError
+from .errors import DataError, DataQualityWarning, ParameterError
 from .results import DataQualityReport
 
-__all__ = ["EventLog", "prepare_events", "check_events", "resolve_as_of", "require_columns", "observed_until",
-           "record_drop", "ROW_CHECKS"]
+__all__ = ["EventLog", "validate_events", "prepare_events", "check_events", "resolve_as_of", "require_columns",
+           "observed_until", "record_drop", "log_columns", "ROW_CHECKS", "parse_times", "plain_ids", "example_text",
+           "parse_flags"]
 
 CUSTOMER, TIME, AMOUNT = "customer_id", "date", "amount"
 
 
 @dataclass
-class EventLog:
-    """A validated event log: the canonical frame, its as-of date and the report."""
+class PreparedEvents:
+    """What :func:`prepare_events` returns: the canonical frame, its as-of date and the report
+    (internal; the public, reusable log is :class:`EventLog`)."""
 
     frame: pd.DataFrame
     as_of: pd.Timestamp
@@ -43,11 +45,12 @@ class EventLog:
 
 
 def observed_until(as_of: pd.Timestamp) -> pd.Timestamp:
-    """The first instant after the as-of day (see :attr:`EventLog.observed_until`)."""
+    """The first instant after the as-of day (see :attr:`PreparedEvents.observed_until`)."""
     return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
 
 
-def _example(values, limit: int = 3) -> str:
+def example_text(values, limit: int = 3) -> str:
+    """Up to ``limit`` values as they appear in messages: 'a', 'b', 'c'."""
     shown = [repr(v) for v in list(values)[:limit]]
     return ", ".join(shown)
 
@@ -171,7 +174,7 @@ def out_of_range_message(col: str, n: int | None, example) -> str:
             "'2100-12-31')].")
 
 
-def _to_datetime(series: pd.Series, col: str, report: DataQualityReport) -> tuple[pd.Series, str | None]:
+def parse_times(series: pd.Series, col: str, report: DataQualityReport) -> tuple[pd.Series, str | None]:
     """Return naive datetimes and "UTC" when they were time-zone-aware (or None).
 
     One date policy on every engine: ISO 8601 text only (a day/month layout is refused,
@@ -279,7 +282,7 @@ ROW_CHECKS = (
 )
 
 
-def _customer_ids(ids: pd.Series, col: str) -> pd.Series:
+def plain_ids(ids: pd.Series, col: str) -> pd.Series:
     """Customer ids as plain values: categories become their values (an unused category
     must not become a customer); text and numbers mixed in one column are refused ("1" and 1
     would be two customers here and one in a file)."""
@@ -296,6 +299,61 @@ def _customer_ids(ids: pd.Series, col: str) -> pd.Series:
                 f"not text), so the same customer could be counted twice ('1' and 1). Make them one "
                 f"type first, e.g. df[{col!r}] = df[{col!r}].astype(str).")
     return ids
+
+
+#: Text flags read the same everywhere (case and surrounding spaces ignored); role words are added per use.
+FLAG_TRUE = ("yes", "y", "true", "t", "1")
+FLAG_FALSE = ("no", "n", "false", "f", "0")
+
+
+def parse_flags(values: pd.Series, col: str, *, what: str = "churn flag", true_word: str = "churned",
+                false_word: str = "active") -> np.ndarray:
+    """A flag column as a bool array: True/False, 1/0 (also 1.0/0.0), or text Yes/No, True/False,
+    1/0 or the role words (``churned``/``active`` for a churn flag, ``retained``/``churned``
+    for a retained flag), case-insensitive. Anything else, missing values included, is
+    refused naming the column, the values, how many rows and the fix; nothing is guessed."""
+    s = pd.Series(values).reset_index(drop=True)
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        s = s.astype(object)
+    true_words = set(FLAG_TRUE) | {true_word}
+    false_words = set(FLAG_FALSE) | {false_word}
+    if pd.api.types.is_bool_dtype(s) and not s.isna().any():
+        return s.to_numpy(dtype=bool)
+
+    def read(v):
+        if isinstance(v, (bool, np.bool_)):
+            return bool(v)
+        if isinstance(v, (int, float, np.integer, np.floating)) and not (isinstance(v, float) and np.isnan(v)):
+            return {1: True, 0: False}.get(v) if v in (0, 1) else None
+        if isinstance(v, str):
+            w = v.strip().lower()
+            return True if w in true_words else False if w in false_words else None
+        return None
+
+    parsed = s.map(read)
+    bad = parsed.isna().to_numpy()
+    if bad.any():
+        wrong = s[bad]
+        n_missing = int(wrong.isna().sum())
+        uniq = list(dict.fromkeys(wrong.dropna().tolist()))
+        shown = uniq[:5]
+        parts = []
+        if shown:
+            parts.append(f"values {shown}{' ...' if len(uniq) > 5 else ''}")
+        if n_missing:
+            parts.append(f"{n_missing:,} missing values")
+        fix = (f"df[{col!r}] = df[{col!r}].replace({{{shown[0]!r}: False}})" if shown
+               else f"df = df.dropna(subset=[{col!r}])")
+        raise DataError(
+            f"Column {col!r} must be True/False (or 1/0) as the {what}, or text Yes/No, True/False, "
+            f"{true_word}/{false_word} in any case: {int(bad.sum()):,} of {len(s):,} rows are not ({' and '.join(parts)}). "
+            f"Map those values explicitly first, e.g. {fix}, or drop those rows.")
+    return parsed.to_numpy(dtype=bool)
+
+
+# The helpers above (ids, times, examples) are shared with the analysis modules under their public names; the
+# underscored names stay for imports not yet moved.
+_example, _to_datetime, _customer_ids = example_text, parse_times, plain_ids
 
 
 def resolve_as_of(as_of, last_time: pd.Timestamp, first_time: pd.Timestamp | None = None,
@@ -336,7 +394,7 @@ def prepare_events(
     as_of=None,
     missing_customers: str = "raise",
     duplicates: str = "keep",
-) -> EventLog:
+) -> PreparedEvents:
     """Validate an event log and return its canonical form with a data-quality report.
 
     Parameters
@@ -358,7 +416,8 @@ def prepare_events(
 
     Returns
     -------
-    EventLog
+    PreparedEvents
+        Given an :class:`EventLog`, its validated rows (nothing is checked again).
 
     Examples
     --------
@@ -368,11 +427,27 @@ def prepare_events(
     >>> log.frame.columns.tolist(), str(log.as_of.date())
     (['customer_id', 'date'], '2024-02-10')
     """
+    if isinstance(events, EventLog):  # validated at the door: not checked again
+        return events._prepared(customer_col=customer_col, time_col=time_col, amount_col=amount_col,
+                                keep_cols=keep_cols, as_of=as_of)
     if missing_customers not in ("raise", "drop"):
         raise ParameterError(f"missing_customers={missing_customers!r}: use 'raise' or 'drop'.")
     if duplicates not in ("keep", "drop"):
         raise ParameterError(f"duplicates={duplicates!r}: use 'keep' or 'drop'.")
     keep_cols = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c]
+    frame, report, tz = _validate_frame(events, customer_col, time_col, amount_col, keep_cols, missing_customers)
+    log = _cut(frame, report, as_of, time_col, tz)
+    if duplicates == "drop":
+        dup = log.frame.duplicated()
+        if dup.any():
+            log.frame = log.frame[~dup]
+            report.add("duplicate rows", int(dup.sum()), "dropped", "identical in every used column")
+    return _finish(log)
+
+
+def _validate_frame(events, customer_col, time_col, amount_col, keep_cols, missing_customers):
+    """The checks of :func:`prepare_events` (everything before the as-of cut): the canonical
+    frame, its report and the time zone the times were converted from."""
     wanted = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col}
     wanted.update({f"column {c!r}": c for c in keep_cols})
     require_columns(events, wanted)
@@ -447,30 +522,37 @@ def prepare_events(
             )
         frame[AMOUNT] = amount
         report.add(amount_col, int((amount == 0).sum()), "kept", "amount is 0 (free or promotional)")
+    return frame, report, tz
 
-    first, last = frame[TIME].min(), frame[TIME].max()
+
+def _cut(frame: pd.DataFrame, report: DataQualityReport, as_of, time_col: str, tz,
+         first=None, last=None) -> PreparedEvents:
+    """Leave out the events after the as-of date (counted in the report). ``first`` and
+    ``last`` are the times of the rows before any cut (the frame's own by default)."""
+    if first is None:
+        first, last = frame[TIME].min(), frame[TIME].max()
     as_of_ts = resolve_as_of(as_of, last, first, tz)
-    # A date without a time ("2024-12-31") means through the end of that day, as the
-    # default does: its events are kept and the as-of instant is the last of them.
-    whole_day = as_of is not None and as_of_ts == as_of_ts.normalize()
-    cutoff = observed_until(as_of_ts) if whole_day else as_of_ts
-    after = frame[TIME] >= cutoff if whole_day else frame[TIME] > cutoff
-    if after.any():
-        frame = frame[~after]
-        report.add(time_col, int(after.sum()), "dropped", f"after the as-of date {as_of_ts:%Y-%m-%d %H:%M}")
-    if whole_day and len(frame):
-        as_of_ts = max(as_of_ts, frame[TIME].max())
+    if as_of is not None:  # without one, the as-of instant is the last event: nothing after it
+        # A date without a time ("2024-12-31") means through the end of that day, as the
+        # default does: its events are kept and the as-of instant is the last of them.
+        whole_day = as_of_ts == as_of_ts.normalize()
+        cutoff = observed_until(as_of_ts) if whole_day else as_of_ts
+        after = frame[TIME] >= cutoff if whole_day else frame[TIME] > cutoff
+        if after.any():
+            frame = frame[~after]
+            report.add(time_col, int(after.sum()), "dropped", f"after the as-of date {as_of_ts:%Y-%m-%d %H:%M}")
+        if whole_day and len(frame):
+            as_of_ts = max(as_of_ts, frame[TIME].max())
+    report.first_time, report.last_time = first, min(last, as_of_ts)
+    return PreparedEvents(frame=frame, as_of=as_of_ts, report=report, tz=tz)
 
-    if duplicates == "drop":
-        dup = frame.duplicated()
-        if dup.any():
-            frame = frame[~dup]
-            report.add("duplicate rows", int(dup.sum()), "dropped", "identical in every used column")
 
-    report.rows_used = len(frame)
-    report.customer_ids = frame[CUSTOMER]
-    report.first_time, report.last_time, report.as_of = first, min(last, as_of_ts), as_of_ts
-    return EventLog(frame=frame, as_of=as_of_ts, report=report, tz=tz)
+def _finish(log: PreparedEvents) -> PreparedEvents:
+    """The report's headline of the rows kept."""
+    log.report.rows_used = len(log.frame)
+    log.report.customer_ids = log.frame[CUSTOMER]
+    log.report.as_of = log.as_of
+    return log
 
 
 def record_drop(report: DataQualityReport, check: str, rows: int, detail: str) -> None:
@@ -521,3 +603,383 @@ def check_events(events: pd.DataFrame, *, customer_col: str = CUSTOMER, time_col
     report.add("same customer/day", int(same_day.sum()), "kept",
                "further events by a customer on a day they already had one")
     return report
+
+
+# --------------------------------------------------------------------------------------
+# The public validated log: validate once at the door, analyse many times
+# --------------------------------------------------------------------------------------
+
+#: Customers with several events at one exact time, as a share of all customers, above which
+#: the door warns that the rows may be the lines of one order.
+SAME_TIME_SHARE = 0.1
+_DEFAULTS = {"customer_col": CUSTOMER, "time_col": TIME, "amount_col": None}
+
+
+def copy_report(report: DataQualityReport) -> DataQualityReport:
+    """A fresh copy of a report for one analysis (which adds its own findings to it)."""
+    out = DataQualityReport(rows_in=report.rows_in, rows_used=report.rows_used, first_time=report.first_time,
+                            last_time=report.last_time, as_of=report.as_of, checks=report.checks)
+    if report["customers"] is not None:
+        out.customers = report["customers"]
+    elif report.customer_ids is not None:
+        out.customer_ids = report.customer_ids
+    return out
+
+
+def log_columns(events, customer_col: str = CUSTOMER, time_col: str = TIME, amount_col: str | None = None):
+    """The column names an analysis uses: its own for raw data, the door's for an
+    :class:`EventLog` (a name left at its default takes the log's; another name than the
+    log's is refused). Returns ``(customer_col, time_col, amount_col)``."""
+    if not isinstance(events, EventLog):
+        return customer_col, time_col, amount_col
+    return events._columns_for(customer_col=customer_col, time_col=time_col, amount_col=amount_col)
+
+
+def _merge_orders(frame: pd.DataFrame, report: DataQualityReport, order_col: str) -> pd.DataFrame:
+    """One purchase per (customer, order): the order's first time, its amounts summed, the
+    first line's carried values. Rows without an order id stay purchases of their own."""
+    cust, _ = pd.factorize(frame[CUSTOMER], sort=False)
+    order, _ = pd.factorize(frame[order_col], sort=False)
+    lone = order < 0
+    order = order.astype(np.int64)
+    order[lone] = -1 - np.arange(int(lone.sum()))  # each row without an order id is its own
+    spec = {c: ("min" if c == TIME else "sum" if c == AMOUNT else "first") for c in frame.columns if c != CUSTOMER}
+    grouped = frame.groupby([cust, order], sort=False)
+    merged = grouped.agg(spec)
+    merged.insert(0, CUSTOMER, grouped[CUSTOMER].first().to_numpy())
+    merged = merged.reset_index(drop=True)[list(frame.columns)]
+    n_lines = len(frame) - len(merged)
+    if n_lines:
+        what = "its amounts summed, " if AMOUNT in frame else ""
+        report.add(order_col, n_lines, "dropped",
+                   f"line items merged into their order: {len(frame):,} rows are {len(merged):,} purchases "
+                   f"(one per customer and order: {what}the order's first time)")
+    return merged
+
+
+def _same_time(report: DataQualityReport, customers: int, affected: int, extra: int, engine: str) -> None:
+    """Count (and above :data:`SAME_TIME_SHARE` of the customers, warn about) customers with
+    several events at one exact time: the sign of a log of order lines."""
+    if not extra:
+        return
+    report.add("same customer and time", extra, "kept",
+               f"{affected:,} of {customers:,} customers have several events at the exact same time; "
+               "each row counts as a purchase")
+    if customers and affected >= SAME_TIME_SHARE * customers:
+        fix = ("pass order_col='<your order or invoice column>' to rk.validate_events to count one purchase per "
+               "order" if engine == "pandas" else
+               "merge them into one row per customer and order in the engine first (GROUP BY the customer and "
+               "order columns), or load the rows into pandas and pass order_col= to rk.validate_events")
+        warnings.warn(
+            f"{affected:,} of {customers:,} customers ({affected / customers:.0%}) have several events at the "
+            f"exact same time ({extra:,} further rows). If the rows are the lines of one order or invoice, "
+            f"each line counts as a purchase and repeat-purchase rates are inflated: {fix}. If the times are "
+            "dates only, several purchases on one day are ordinary.", DataQualityWarning, stacklevel=3)
+
+
+def validate_events(
+    data,
+    *,
+    customer_col: str = CUSTOMER,
+    time_col: str = TIME,
+    amount_col: str | None = None,
+    order_col: str | None = None,
+    as_of=None,
+    missing_customers: str = "raise",
+    duplicates: str = "keep",
+) -> "EventLog":
+    """Validate an event log once and keep it validated: the :class:`EventLog` every analysis
+    accepts in place of the raw data, without checking it again.
+
+    Parameters
+    ----------
+    data : DataFrame, path, DuckDB relation, Polars or PySpark DataFrame
+        One row per event (see :mod:`retention_kit.engines`).
+    customer_col, time_col, amount_col : str
+        The columns, named once here: later calls take them from the log.
+    order_col : str, optional
+        An order or invoice column (pandas): the lines of one order are merged into one
+        purchase (its first time, amounts summed), counted in the data-quality report.
+    as_of : date-like, optional
+        End of observation (default: the last event). Without one, each analysis may still
+        pass its own ``as_of``.
+    missing_customers, duplicates
+        As in :func:`prepare_events` (pandas only).
+
+    Returns
+    -------
+    EventLog
+
+    Examples
+    --------
+    >>> import retention_kit as rk
+    >>> raw = pd.DataFrame({"user": ["a", "a", "b"], "paid": [5.0, 7.0, 3.0],
+    ...                     "ts": ["2024-01-03", "2024-02-10", "2024-01-20"]})
+    >>> log = rk.validate_events(raw, customer_col="user", time_col="ts", amount_col="paid")
+    >>> log.rows, log.customers, log.columns["amount_col"]
+    (3, 2, 'paid')
+    >>> t = rk.crr_table(log, freq="M", as_of="2024-02-29")  # no column names repeated
+    >>> t.table[["new", "retained", "revenue"]]
+             new  retained  revenue
+    period
+    2024-01    2         0      8.0
+    2024-02    0         1      7.0
+    """
+    if isinstance(data, EventLog):
+        data._columns_for(customer_col=customer_col, time_col=time_col, amount_col=amount_col)
+        if as_of is None and order_col in (None, data.order_col):
+            return data
+        raise ParameterError("data is already a validated EventLog: validate the raw data to change as_of or "
+                             "order_col.")
+    from .engines import engine_of, is_pandas, unsupported
+
+    if missing_customers not in ("raise", "drop"):
+        raise ParameterError(f"missing_customers={missing_customers!r}: use 'raise' or 'drop'.")
+    if duplicates not in ("keep", "drop"):
+        raise ParameterError(f"duplicates={duplicates!r}: use 'keep' or 'drop'.")
+    door_as_of = None if as_of is None else resolve_as_of(as_of, pd.NaT)
+    columns = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col, "order_col": order_col}
+    if not is_pandas(data):
+        engine = engine_of(data)
+        scope = "customer_col, time_col, amount_col and as_of"
+        for option, value, default in (("order_col", order_col, None), ("missing_customers", missing_customers, "raise"),
+                                       ("duplicates", duplicates, "keep")):
+            if value != default:
+                unsupported("validate_events", option, value, scope)
+        from .engines import _open, same_time_counts
+
+        elog = _open(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col, keep_cols=(),
+                     as_of=as_of, what="events")
+        counts = same_time_counts(elog)
+        _same_time(elog.report, counts["customers"], counts["affected"], counts["extra"], engine)
+        source, elog.source = elog.source, None
+        return EventLog(engine=engine, columns=columns, door_as_of=door_as_of, engine_log=elog, data=data,
+                        source=source, customers=counts["customers"])
+
+    require_columns(data, {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col,
+                           "order_col": order_col})
+    used = {customer_col, time_col, amount_col, CUSTOMER, TIME, AMOUNT}
+    carried = [c for c in data.columns if c not in used]
+    frame, report, tz = _validate_frame(data, customer_col, time_col, amount_col, carried, missing_customers)
+    if order_col is not None:
+        if order_col in (customer_col, time_col, amount_col):
+            raise ParameterError(f"order_col={order_col!r} is also the customer, time or amount column: name the "
+                                 "order or invoice column.")
+        if order_col not in frame:
+            raise ParameterError(f"order_col={order_col!r}: the column cannot be named {CUSTOMER!r}, {TIME!r} or "
+                                 f"{AMOUNT!r} unless it is that column; rename it first.")
+        frame = _merge_orders(frame, report, order_col)
+    first, last = frame[TIME].min(), frame[TIME].max()
+    log = _cut(frame, report, as_of, time_col, tz, first, last)
+    if duplicates == "drop":
+        dup = log.frame.duplicated()
+        if dup.any():
+            log.frame = log.frame[~dup]
+            report.add("duplicate rows", int(dup.sum()), "dropped", "identical in every column")
+    cust, _ = pd.factorize(log.frame[CUSTOMER], sort=False)
+    dup = pd.DataFrame({"c": cust, "t": log.frame[TIME].to_numpy().view(np.int64)}).duplicated().to_numpy()
+    n_customers = int(cust.max()) + 1 if len(cust) else 0
+    _same_time(report, n_customers, int(np.unique(cust[dup]).size), int(dup.sum()), "pandas")
+    _finish(log)
+    report.customers = n_customers
+    return EventLog(engine="pandas", columns=columns, door_as_of=door_as_of, prepared=log,
+                    first_last=(first, last))
+
+
+class EventLog:
+    """A validated event log: the canonical events and their data-quality report, made once by
+    :func:`validate_events` and accepted by every analysis in place of the raw data, which then
+    checks nothing again and gives the same result as on the raw data with the same column
+    names and ``as_of``.
+
+    The column names given at the door carry through: later calls need not repeat them, and
+    a call that names other columns is refused. A log validated without ``as_of`` takes each
+    call's own as-of date (events after it are left out and counted as usual); a log
+    validated with one refuses a different one. Pickle and deepcopy keep everything (a log
+    over files keeps the paths and reopens them, without checking again).
+
+    Attributes
+    ----------
+    engine : str
+        Where the rows are: "pandas", "duckdb", "polars" or "spark".
+    columns : dict
+        The door's ``customer_col``, ``time_col``, ``amount_col`` and ``order_col``.
+    data_quality : DataQualityReport
+        What the door found and did (also ``rk.data_quality(log)``).
+    rows, customers : int
+        Rows used and distinct customers.
+    first_time, last_time, as_of : Timestamp
+    """
+
+    def __init__(self, *, engine: str, columns: dict, door_as_of=None, prepared: PreparedEvents | None = None,
+                 engine_log=None, data=None, source=None, customers: int | None = None, first_last=None):
+        self.engine = engine
+        self.columns = dict(columns)
+        self._door_as_of = door_as_of
+        self._prepared_log = prepared
+        self._engine = engine_log
+        self._data = data
+        self._src = source
+        self._first_last = first_last
+        self._customers = customers
+
+    # -- what the log holds ----------------------------------------------------------------
+
+    customer_col = property(lambda self: self.columns["customer_col"])
+    time_col = property(lambda self: self.columns["time_col"])
+    amount_col = property(lambda self: self.columns["amount_col"])
+    order_col = property(lambda self: self.columns["order_col"])
+
+    @property
+    def data_quality(self) -> DataQualityReport:
+        return (self._prepared_log or self._engine).report
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return (self._prepared_log or self._engine).as_of
+
+    @property
+    def first_time(self) -> pd.Timestamp:
+        return self.data_quality.first_time
+
+    @property
+    def last_time(self) -> pd.Timestamp:
+        return self.data_quality.last_time
+
+    @property
+    def rows(self) -> int:
+        return self.data_quality.rows_used
+
+    @property
+    def customers(self) -> int:
+        return self._customers if self._customers is not None else self.data_quality.customers
+
+    def to_frame(self) -> pd.DataFrame:
+        """The validated rows under the caller's column names (pandas logs): times as
+        naive timestamps (UTC when they had a zone), amounts as floats."""
+        if self._prepared_log is None:
+            raise ParameterError(f"to_frame() needs a log validated from a pandas DataFrame; this one is in "
+                                 f"{self.engine}: read the rows you need from the engine instead.")
+        names = {CUSTOMER: self.customer_col, TIME: self.time_col, AMOUNT: self.amount_col}
+        return self._prepared_log.frame.rename(columns={k: v for k, v in names.items() if v is not None})
+
+    # -- what analyses call ----------------------------------------------------------------
+
+    def _columns_for(self, *, customer_col, time_col, amount_col):
+        """The door's names; a call's name other than the default and the door's is refused."""
+        given = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col}
+        for arg, value in given.items():
+            door = self.columns[arg]
+            if value == _DEFAULTS[arg] or value == door:
+                continue
+            if door is None:
+                raise ParameterError(
+                    f"{arg}={value!r}, but the event log was validated without an amount column. Validate it "
+                    f"with rk.validate_events(data, ..., {arg}={value!r}) to use it.")
+            raise ParameterError(
+                f"{arg}={value!r} conflicts with the event log, validated with {arg}={door!r}. Leave {arg} out "
+                f"(the log carries its columns), or validate the data again with {arg}={value!r}.")
+        return self.customer_col, self.time_col, self.amount_col
+
+    def _check_as_of(self, as_of) -> None:
+        if as_of is None or self._door_as_of is None:
+            return
+        if resolve_as_of(as_of, pd.NaT) != self._door_as_of:
+            raise ParameterError(
+                f"as_of={as_of!r} conflicts with the event log, validated as of {self._door_as_of:%Y-%m-%d %H:%M}: "
+                "leave as_of out, or validate the data without as_of (each analysis then takes its own) or "
+                f"with as_of={as_of!r}.")
+
+    def _prepared(self, *, customer_col, time_col, amount_col, keep_cols, as_of) -> PreparedEvents:
+        """The pandas log for one call (see :func:`prepare_events`)."""
+        self._columns_for(customer_col=customer_col, time_col=time_col, amount_col=amount_col)
+        self._check_as_of(as_of)
+        if self._prepared_log is None:
+            raise ParameterError(f"This function runs on pandas data; the event log is in {self.engine}. Load the "
+                                 "rows you need into pandas and validate them with rk.validate_events.")
+        stored = self._prepared_log
+        names = {self.customer_col, self.time_col, self.amount_col}
+        keep = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c and c not in names]
+        for c in keep:
+            if c not in stored.frame.columns or c in (CUSTOMER, TIME, AMOUNT):
+                carried = [str(x) for x in stored.frame.columns if x not in (CUSTOMER, TIME, AMOUNT)]
+                raise DataError(missing_column_message(f"column {c!r}", c, carried, "the validated event log"))
+        cols = [CUSTOMER, TIME] + ([AMOUNT] if AMOUNT in stored.frame and self.amount_col else []) + keep
+        frame = pd.DataFrame({c: stored.frame[c] for c in dict.fromkeys(cols)}, copy=False)
+        report = copy_report(stored.report)
+        if as_of is not None and self._door_as_of is None:
+            first, last = self._first_last
+            log = _cut(frame, report, as_of, self.time_col, stored.tz, first, last)
+        else:
+            log = PreparedEvents(frame=frame, as_of=stored.as_of, report=report, tz=stored.tz)
+        return _finish(log)
+
+    def _engine_log(self, *, customer_col, time_col, amount_col, keep_cols, as_of, what="events"):
+        """The engine log for one call (see :func:`retention_kit.engines.open_events`)."""
+        from .engines import _view
+
+        self._columns_for(customer_col=customer_col, time_col=time_col, amount_col=amount_col)
+        self._check_as_of(as_of)
+        if self._engine is None:
+            raise ParameterError("This log is in pandas: the engine path does not apply.")
+        return _view(self._engine, self._source(), keep_cols=keep_cols, as_of=as_of, time_col=self.time_col,
+                     what=what)
+
+    def _with_columns(self, columns: dict) -> "EventLog":
+        """The same validated log with further columns aligned to its rows (cohort masks)."""
+        stored = self._prepared_log
+        frame = stored.frame.assign(**columns) if columns else stored.frame
+        clone = EventLog(engine=self.engine, columns=self.columns, door_as_of=self._door_as_of,
+                         prepared=PreparedEvents(frame=frame, as_of=stored.as_of, report=stored.report, tz=stored.tz),
+                         customers=self._customers, first_last=self._first_last)
+        return clone
+
+    def _source(self):
+        if self._src is None:  # after pickle or deepcopy: reopen the input (nothing is checked again)
+            from .engines import _source
+
+            src = _source(self._data, id_col=self.customer_col, time_col=self.time_col)
+            src.id_expr(self.customer_col), src.time_expr(self.time_col)  # what the door's SELECT list reads
+            self._src = src
+        return self._src
+
+    # -- round trips ---------------------------------------------------------------------------
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_src"] = None  # connections do not travel; the input is reopened on use
+        data = state["_data"]
+        if data is not None and (type(data).__module__ or "").startswith("duckdb"):
+            raise TypeError("An EventLog over a DuckDB relation cannot be pickled or copied (the relation lives "
+                            "in its connection). Validate a path to the files instead, or a pandas DataFrame.")
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+
+    # -- display -------------------------------------------------------------------------------
+
+    def _headline(self) -> str:
+        span = ""
+        if self.first_time is not None:
+            span = f", {self.first_time:%Y-%m-%d} to {self.last_time:%Y-%m-%d}"
+        customers = "?" if self.customers is None else f"{self.customers:,}"
+        return (f"EventLog ({self.engine}): {self.rows:,} rows, {customers} customers{span}, "
+                f"as of {self.as_of:%Y-%m-%d %H:%M}")
+
+    def _column_note(self) -> str:
+        named = ", ".join(f"{k}={v!r}" for k, v in self.columns.items() if v is not None)
+        return f"Columns: {named}. Pass the log to any analysis; its columns carry through."
+
+    def __repr__(self) -> str:
+        report = repr(self.data_quality).splitlines()
+        return "\n".join([self._headline(), "  " + self._column_note(), "  " + report[0], *report[1:]])
+
+    def _repr_html_(self) -> str:
+        from .results import render_html
+
+        q = self.data_quality
+        notes = [self._column_note(), f"Data quality: {q._headline()}."]
+        if not q.checks:
+            notes.append("No findings: every row was used as it is.")
+        return render_html(self._headline(), q.summary if q.checks else None, notes)
