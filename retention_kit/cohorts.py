@@ -29,7 +29,7 @@ Definitions used throughout (shared with the rest of the kit):
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -658,21 +658,129 @@ def cohort_table(
     >>> float(t.average()[1])  # 1 of 2; February's period 1 (March) is partial, left out
     0.5
     """
-    breakdown = by
     freq = parse_freq(freq)
     customer_col, time_col, amount_col = log_columns(events, customer_col, time_col, amount_col)
+    spec = _check_options(freq, periods=periods, mode=mode, metric=metric, first_cohort=first_cohort,
+                          look_ahead=look_ahead, brackets=brackets, amount_col=amount_col, by=by,
+                          cohort_col=cohort_col)
+    # Warnings point at the caller's line, stacklevel 3 from this frame (legacy_arguments wraps
+    # it), so the helpers called from here get stacklevel=4.
+    if not is_pandas(events):
+        _refuse_pandas_only_options(spec, brackets=brackets, active_if=active_if, acquired_if=acquired_if)
+        return _cohort_table_engine(events, freq, customer_col=customer_col, time_col=time_col,
+                                    mode=spec.mode, metric=spec.metric, amount_col=amount_col,
+                                    first_cohort=spec.first_cohort, as_of=as_of, stacklevel=4)
+    if by is not None and by in (customer_col, time_col):
+        raise ParameterError(f"by={by!r} is the customer or time column; name a "
+                             "column such as channel or country.")
+
+    ev = _open_pandas_events(events, spec, customer_col=customer_col, time_col=time_col,
+                             amount_col=amount_col, active_if=active_if, acquired_if=acquired_if, as_of=as_of)
+    data_first_period = int(_event_periods(np.array([ev.t.min()]), freq)[0])
+    reduced = _reduce(ev, spec, stacklevel=4)
+    reduced = _apply_first_cohort(reduced, ev.report, spec, data_first_period, stacklevel=4)
+    revenue = _revenue_by_offset(ev, reduced, freq) if spec.metric == "revenue" else None
+    n_offsets = _n_offsets(ev, reduced, spec)
+    if spec.brackets is None:
+        columns = list(range(n_offsets))
+    else:
+        columns = [str(lo) if lo == hi else f"{lo}–{hi}" for lo, hi in spec.brackets]
+        reduced = _pairs_by_bracket(reduced, spec.brackets, n_offsets, ev.n_codes)
+
+    if spec.breakdown is None:
+        table = _one_table(ev, reduced, spec, revenue, columns, slice(None), slice(None), stacklevel=4)
+    else:
+        table = _breakdown_table(ev, reduced, spec, revenue, columns, stacklevel=4)
+    _add_notes(table, freq, left_censored=spec.first_cohort == "warn"
+               and np.any(reduced.member_cohort == data_first_period) and spec.cohort_col is None,
+               data_first_period=data_first_period,
+               open_end=spec.mode == "on or after" and spec.look_ahead is None and spec.brackets is None)
+    return table
+
+
+# ---------------------------------------------------------------------------------------
+# The pandas path, step by step. Helpers that warn take ``stacklevel``: the user's frame
+# seen from their own frame (each call one level deeper passes stacklevel + 1).
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """The checked options of one cohort_table call."""
+
+    freq: Freq
+    periods: str
+    mode: str
+    metric: str
+    first_cohort: str
+    look_ahead: int | None
+    brackets: list | None  # [(first, last), ...]
+    breakdown: str | None
+    cohort_col: str | None
+
+    @property
+    def shown_mode(self) -> str:
+        return "brackets" if self.brackets else self.mode
+
+    @property
+    def window(self) -> int:
+        """Length of a relative period (ns)."""
+        return _RELATIVE_DAYS[self.freq.code] * _DAY_NS
+
+
+@dataclass
+class _Events:
+    """The validated events as arrays: times (ns), customer codes and the optional masks."""
+
+    frame: pd.DataFrame
+    report: DataQualityReport
+    as_of: pd.Timestamp
+    until: int  # the kit's one rule: the as-of day counts as fully observed (exclusive end, ns)
+    t: np.ndarray
+    cust: np.ndarray
+    n_codes: int
+    active: np.ndarray | None
+    acquires: np.ndarray | None
+
+
+@dataclass
+class _Reduced:
+    """The reduction: customers with a cohort, and their distinct (customer, offset) pairs."""
+
+    members: np.ndarray  # customer codes
+    member_cohort: np.ndarray  # period codes
+    member_t0: np.ndarray | None  # acquisition times (ns); None on the default path
+    pair_cust: np.ndarray
+    pair_offset: np.ndarray  # periods since acquisition (or bracket numbers)
+    pair_cohort: np.ndarray
+    # The kept active events (general path only), for revenue: customer, offset, frame rows.
+    ev_cust: np.ndarray | None = None
+    ev_offset: np.ndarray | None = None
+    ev_rows: np.ndarray | None = None
+
+
+_NO_TIME = np.iinfo(np.int64).max  # a customer code without acquisition time
+
+
+def _check_look_ahead(look_ahead, mode: str) -> int | None:
+    if look_ahead is None:
+        return None
+    if isinstance(look_ahead, bool) or not isinstance(look_ahead, (int, np.integer)) or look_ahead < 0:
+        raise ParameterError(f"look_ahead={look_ahead!r} must be a whole number of periods, 0 or more "
+                             "(e.g. look_ahead=3: active in period k or one of the 3 after it).")
+    if mode != "on or after":
+        raise ParameterError(f"look_ahead={look_ahead!r} bounds mode='on or after'; with mode={mode!r} "
+                             "leave it out (or pass mode='on or after').")
+    return int(look_ahead)
+
+
+def _check_options(freq: Freq, *, periods, mode, metric, first_cohort, look_ahead, brackets, amount_col,
+                   by, cohort_col) -> _Spec:
+    """The options read and checked, each error in the order users have always met them."""
     periods = choose(periods, _PERIODS, "periods")
     mode = choose(mode, _MODES, "mode")
     metric = choose(metric, _METRICS, "metric")
     first_cohort = choose(first_cohort, _FIRST_COHORT, "first_cohort")
-    if look_ahead is not None:
-        if isinstance(look_ahead, bool) or not isinstance(look_ahead, (int, np.integer)) or look_ahead < 0:
-            raise ParameterError(f"look_ahead={look_ahead!r} must be a whole number of periods, 0 or more "
-                                 "(e.g. look_ahead=3: active in period k or one of the 3 after it).")
-        if mode != "on or after":
-            raise ParameterError(f"look_ahead={look_ahead!r} bounds mode='on or after'; with mode={mode!r} "
-                                 "leave it out (or pass mode='on or after').")
-        look_ahead = int(look_ahead)
+    look_ahead = _check_look_ahead(look_ahead, mode)
     bracket_list = _parse_brackets(brackets) if brackets is not None else None
     if metric == "revenue" and amount_col is None:
         raise ParameterError("metric='revenue' needs amount_col='<your revenue column>'.")
@@ -682,291 +790,360 @@ def cohort_table(
     if metric == "revenue" and mode != "on":
         raise ParameterError("Revenue retention compares each period's revenue with period 0: "
                              "use mode='on' with metric='revenue'.")
-    if not is_pandas(events):
-        for option, value, default in (("periods", periods, "calendar"), ("brackets", brackets, None),
-                                       ("active_if", active_if, None), ("acquired_if", acquired_if, None),
-                                       ("cohort_col", cohort_col, None), ("by", breakdown, None),
-                                       ("look_ahead", look_ahead, None)):
-            if value is not None and value != default:
-                unsupported("cohort_table", option, value, _ENGINE_SCOPE)
-        return _cohort_table_engine(events, freq, customer_col=customer_col, time_col=time_col, mode=mode,
-                                    metric=metric, amount_col=amount_col, first_cohort=first_cohort,
-                                    as_of=as_of)
-    if is_pandas(events) and breakdown is not None and breakdown in (customer_col, time_col):
-        raise ParameterError(f"by={breakdown!r} is the customer or time column; name a "
-                             "column such as channel or country.")
+    return _Spec(freq=freq, periods=periods, mode=mode, metric=metric, first_cohort=first_cohort,
+                 look_ahead=look_ahead, brackets=bracket_list, breakdown=by, cohort_col=cohort_col)
 
-    # Masks are evaluated on the caller's frame (their column names), then carried
-    # through validation as private columns so rows dropped there stay aligned.
-    keep = [c for c in (breakdown, cohort_col) if c is not None]
+
+def _refuse_pandas_only_options(spec: _Spec, *, brackets, active_if, acquired_if) -> None:
+    """Files, DuckDB, Polars and Spark inputs: a ParameterError for the first pandas-only option."""
+    for option, value, default in (("periods", spec.periods, "calendar"), ("brackets", brackets, None),
+                                   ("active_if", active_if, None), ("acquired_if", acquired_if, None),
+                                   ("cohort_col", spec.cohort_col, None), ("by", spec.breakdown, None),
+                                   ("look_ahead", spec.look_ahead, None)):
+        if value is not None and value != default:
+            unsupported("cohort_table", option, value, _ENGINE_SCOPE)
+
+
+def _open_pandas_events(events, spec: _Spec, *, customer_col, time_col, amount_col, active_if, acquired_if,
+                        as_of) -> _Events:
+    """Validate the events (with the masks, see :func:`_with_masks`) and take their arrays."""
+    keep = [c for c in (spec.breakdown, spec.cohort_col) if c is not None]
     source = events
     if active_if is not None or acquired_if is not None:
-        log_in = isinstance(events, EventLog)  # masks see its validated rows, under the caller's names
-        shown = events.to_frame() if log_in else events
-        if not log_in:
-            if not isinstance(events, pd.DataFrame):
-                prepare_events(events, customer_col=customer_col, time_col=time_col)  # raises
-            cols = list(dict.fromkeys(c for c in (customer_col, time_col, amount_col, *keep)
-                                      if c is not None and c in events.columns))
-            source = events[cols].copy()
-        masks = {}
-        if active_if is not None:
-            masks[_ACTIVE] = _mask_column(active_if, shown, "active_if")
-            keep.append(_ACTIVE)
-        if acquired_if is not None:
-            masks[_ACQUIRES] = _mask_column(acquired_if, shown, "acquired_if")
-            keep.append(_ACQUIRES)
-        if log_in:
-            source = events._with_columns(masks)
-        else:
-            for name, mask in masks.items():
-                source[name] = mask
+        source, mask_cols = _with_masks(events, keep, customer_col=customer_col, time_col=time_col,
+                                        amount_col=amount_col, active_if=active_if, acquired_if=acquired_if)
+        keep += mask_cols
     log = prepare_events(source, customer_col=customer_col, time_col=time_col,
                          amount_col=amount_col, keep_cols=keep, as_of=as_of)
-    frame, report = log.frame, log.report
+    frame = log.frame
     t = frame["date"].to_numpy().view(np.int64)
-    # The kit's one rule: the as-of day counts as fully observed (exclusive end).
     until = log.observed_until.value
-
     cust, n_codes = _customer_codes(frame["customer_id"])
     active = frame[_ACTIVE].to_numpy(bool) if _ACTIVE in frame else None
     acquires = frame[_ACQUIRES].to_numpy(bool) if _ACQUIRES in frame else active
-    data_first_period = int(_event_periods(np.array([t.min()]), freq)[0])
-    window = _RELATIVE_DAYS[freq.code] * _DAY_NS
+    return _Events(frame=frame, report=log.report, as_of=log.as_of, until=until, t=t, cust=cust,
+                   n_codes=n_codes, active=active, acquires=acquires)
 
-    fast = periods == "calendar" and cohort_col is None and acquires is None and active is None
-    if fast:
-        # Default path: cohort = first active period, straight from the reduction.
-        pairs = _distinct_pairs(cust, _event_periods(t, freq))
-        new = np.empty(len(pairs.customer), bool)
-        if len(new):
-            new[0] = True
-            np.not_equal(pairs.customer[1:], pairs.customer[:-1], out=new[1:])
-        members = pairs.customer[new]
-        member_cohort = pairs.first[new]
-        member_t0 = None
-        pair_cust, pair_offset, pair_cohort = pairs.customer, pairs.period - pairs.first, pairs.first
+
+def _with_masks(events, keep: list, *, customer_col, time_col, amount_col, active_if, acquired_if):
+    """The events with the ``active_if`` / ``acquired_if`` masks as private columns, and their names.
+
+    Masks are evaluated on the caller's frame (their column names), then carried through
+    validation as private columns so rows dropped there stay aligned."""
+    log_in = isinstance(events, EventLog)  # masks see its validated rows, under the caller's names
+    shown = events.to_frame() if log_in else events
+    source = events
+    if not log_in:
+        if not isinstance(events, pd.DataFrame):
+            prepare_events(events, customer_col=customer_col, time_col=time_col)  # raises
+        cols = list(dict.fromkeys(c for c in (customer_col, time_col, amount_col, *keep)
+                                  if c is not None and c in events.columns))
+        source = events[cols].copy()
+    masks = {}
+    if active_if is not None:
+        masks[_ACTIVE] = _mask_column(active_if, shown, "active_if")
+    if acquired_if is not None:
+        masks[_ACQUIRES] = _mask_column(acquired_if, shown, "acquired_if")
+    if log_in:
+        return events._with_columns(masks), list(masks)
+    for name, mask in masks.items():
+        source[name] = mask
+    return source, list(masks)
+
+
+def _reduce(ev: _Events, spec: _Spec, *, stacklevel: int) -> _Reduced:
+    if spec.periods == "calendar" and spec.cohort_col is None and ev.acquires is None and ev.active is None:
+        return _reduce_by_first_activity(ev, spec.freq)
+    return _reduce_by_acquisition(ev, spec, stacklevel=stacklevel + 1)
+
+
+def _reduce_by_first_activity(ev: _Events, freq: Freq) -> _Reduced:
+    """Default path: cohort = first active period, straight from the reduction."""
+    pairs = _distinct_pairs(ev.cust, _event_periods(ev.t, freq))
+    new = np.empty(len(pairs.customer), bool)
+    if len(new):
+        new[0] = True
+        np.not_equal(pairs.customer[1:], pairs.customer[:-1], out=new[1:])
+    return _Reduced(members=pairs.customer[new], member_cohort=pairs.first[new], member_t0=None,
+                    pair_cust=pairs.customer, pair_offset=pairs.period - pairs.first, pair_cohort=pairs.first)
+
+
+def _reduce_by_acquisition(ev: _Events, spec: _Spec, *, stacklevel: int) -> _Reduced:
+    """Cohorts from acquisition times (``acquired_if``, ``cohort_col``), pairs from the active
+    events (``active_if``), offsets counted from each customer's acquisition."""
+    t0 = _acquisition_times(ev, spec.cohort_col)
+    has = t0 != _NO_TIME
+    _check_acquired(ev, has, spec.cohort_col, stacklevel=stacklevel + 1)
+    members = np.flatnonzero(has)
+    member_t0 = t0[members]
+    member_cohort = _event_periods(member_t0, spec.freq)
+    cohort_of = np.zeros(ev.n_codes, np.int64)
+    cohort_of[members] = member_cohort
+    ev_cust, ev_offset, ev_rows = _active_offsets(ev, spec, t0, has, cohort_of, stacklevel=stacklevel + 1)
+    pairs = _distinct_pairs(ev_cust, ev_offset)
+    return _Reduced(members=members, member_cohort=member_cohort, member_t0=member_t0,
+                    pair_cust=pairs.customer, pair_offset=pairs.period, pair_cohort=cohort_of[pairs.customer],
+                    ev_cust=ev_cust, ev_offset=ev_offset, ev_rows=ev_rows)
+
+
+def _acquisition_times(ev: _Events, cohort_col: str | None) -> np.ndarray:
+    """Per customer code: the earliest ``cohort_col`` time or acquiring event (ns), else _NO_TIME."""
+    t0 = np.full(ev.n_codes, _NO_TIME, dtype=np.int64)
+    if cohort_col is not None:
+        start = _cohort_times(ev.frame[cohort_col], cohort_col)
+        start = start.to_numpy("datetime64[ns]").view(np.int64)
+        ok = start != np.iinfo(np.int64).min  # NaT
+        np.minimum.at(t0, ev.cust[ok], start[ok])
     else:
-        big = np.iinfo(np.int64).max
-        t0 = np.full(n_codes, big, dtype=np.int64)
-        if cohort_col is not None:
-            start = _cohort_times(frame[cohort_col], cohort_col)
-            start = start.to_numpy("datetime64[ns]").view(np.int64)
-            ok = start != np.iinfo(np.int64).min  # NaT
-            np.minimum.at(t0, cust[ok], start[ok])
-        else:
-            sel = acquires if acquires is not None else slice(None)
-            np.minimum.at(t0, cust[sel], t[sel])
-        has = t0 != big
-        if not has.any():
-            raise DataError("No customer is left in any cohort: no event matches acquired_if / "
-                            f"active_if{' and ' + repr(cohort_col) + ' is empty' if cohort_col else ''}. "
-                            "Check the filters (they get the events frame with your column names).")
-        n_without = int(np.unique(cust[~has[cust]]).size) if not has[cust].all() else 0
-        if n_without:
-            why = f"no {cohort_col!r} time" if cohort_col else "no acquiring event"
-            report.add("customers without acquisition", n_without, "dropped", f"{why}: in no cohort")
-            warnings.warn(f"{n_without:,} customers have {why} and are in no cohort.",
-                          DataQualityWarning, stacklevel=2)
-        members = np.flatnonzero(has)
-        t0_members = t0[members]
-        member_cohort = _event_periods(t0_members, freq)
-        member_t0 = t0_members
-        cohort_of = np.zeros(n_codes, np.int64)
-        cohort_of[members] = member_cohort
-        use = has[cust] if active is None else (active & has[cust])
-        c_ev, t_ev = cust[use], t[use]
-        if periods == "calendar":
-            offset = _event_periods(t_ev, freq) - cohort_of[c_ev]
-        else:
-            offset = np.floor_divide(t_ev - t0[c_ev], window)
-        before = offset < 0
-        if before.any():
-            report.add("events before acquisition", int(before.sum()), "dropped",
-                       "activity before the customer's cohort-defining event")
-            warnings.warn(f"{int(before.sum()):,} events fall before their customer's acquisition "
-                          "and are left out (see .data_quality).", DataQualityWarning, stacklevel=2)
-            c_ev, offset = c_ev[~before], offset[~before]
-            use = np.flatnonzero(use)[~before]
-        pairs = _distinct_pairs(c_ev, offset)
-        pair_cust, pair_offset = pairs.customer, pairs.period
-        pair_cohort = cohort_of[pair_cust]
+        sel = ev.acquires if ev.acquires is not None else slice(None)
+        np.minimum.at(t0, ev.cust[sel], ev.t[sel])
+    return t0
 
-    # Left-censoring: the data's first period mixes new and pre-existing customers.
-    n_first = int(np.sum(member_cohort == data_first_period)) if cohort_col is None else 0
-    if _first_cohort_policy(report, first_cohort, freq, data_first_period, n_first, stacklevel=4):
-        keep_member = member_cohort != data_first_period
-        members, member_cohort = members[keep_member], member_cohort[keep_member]
-        member_t0 = member_t0[keep_member] if member_t0 is not None else None
-        keep_pair = pair_cohort != data_first_period
-        pair_cust, pair_offset, pair_cohort = (pair_cust[keep_pair], pair_offset[keep_pair],
-                                               pair_cohort[keep_pair])
-    if len(members) == 0:
+
+def _check_acquired(ev: _Events, has: np.ndarray, cohort_col: str | None, *, stacklevel: int) -> None:
+    """Refuse when nobody is acquired; count and warn about the customers who are not."""
+    if not has.any():
+        raise DataError("No customer is left in any cohort: no event matches acquired_if / "
+                        f"active_if{' and ' + repr(cohort_col) + ' is empty' if cohort_col else ''}. "
+                        "Check the filters (they get the events frame with your column names).")
+    n_without = int(np.unique(ev.cust[~has[ev.cust]]).size) if not has[ev.cust].all() else 0
+    if n_without:
+        why = f"no {cohort_col!r} time" if cohort_col else "no acquiring event"
+        ev.report.add("customers without acquisition", n_without, "dropped", f"{why}: in no cohort")
+        warnings.warn(f"{n_without:,} customers have {why} and are in no cohort.",
+                      DataQualityWarning, stacklevel=stacklevel)
+
+
+def _active_offsets(ev: _Events, spec: _Spec, t0: np.ndarray, has: np.ndarray, cohort_of: np.ndarray, *,
+                    stacklevel: int):
+    """The acquired customers' active events: (customer codes, offsets, rows of the frame as a
+    mask or positions). Events before acquisition are dropped, counted and warned about."""
+    use = has[ev.cust] if ev.active is None else (ev.active & has[ev.cust])
+    c_ev, t_ev = ev.cust[use], ev.t[use]
+    if spec.periods == "calendar":
+        offset = _event_periods(t_ev, spec.freq) - cohort_of[c_ev]
+    else:
+        offset = np.floor_divide(t_ev - t0[c_ev], spec.window)
+    before = offset < 0
+    if before.any():
+        ev.report.add("events before acquisition", int(before.sum()), "dropped",
+                      "activity before the customer's cohort-defining event")
+        warnings.warn(f"{int(before.sum()):,} events fall before their customer's acquisition "
+                      "and are left out (see .data_quality).", DataQualityWarning, stacklevel=stacklevel)
+        c_ev, offset = c_ev[~before], offset[~before]
+        use = np.flatnonzero(use)[~before]
+    return c_ev, offset, use
+
+
+def _apply_first_cohort(reduced: _Reduced, report, spec: _Spec, data_first_period: int, *,
+                        stacklevel: int) -> _Reduced:
+    """Left-censoring: the data's first period mixes new and pre-existing customers (see
+    :func:`_first_cohort_policy`); refuse when no customer is left."""
+    n_first = int(np.sum(reduced.member_cohort == data_first_period)) if spec.cohort_col is None else 0
+    if _first_cohort_policy(report, spec.first_cohort, spec.freq, data_first_period, n_first,
+                            stacklevel=stacklevel + 1):
+        keep_member = reduced.member_cohort != data_first_period
+        keep_pair = reduced.pair_cohort != data_first_period
+        reduced = replace(
+            reduced, members=reduced.members[keep_member], member_cohort=reduced.member_cohort[keep_member],
+            member_t0=reduced.member_t0[keep_member] if reduced.member_t0 is not None else None,
+            pair_cust=reduced.pair_cust[keep_pair], pair_offset=reduced.pair_offset[keep_pair],
+            pair_cohort=reduced.pair_cohort[keep_pair])
+    if len(reduced.members) == 0:
         raise DataError("No customer is left in any cohort (check active_if, acquired_if, "
                         "cohort_col and first_cohort).")
+    return reduced
 
-    # Revenue per (customer, offset) for net and gross revenue retention.
-    revenue = None
-    if metric == "revenue":
-        amount = frame["amount"].to_numpy(float)
-        if fast:
-            ev_cust, ev_amount = cust, amount
-            cohort_of = np.zeros(n_codes, np.int64)
-            cohort_of[members] = member_cohort
-            ev_offset = _event_periods(t, freq) - cohort_of[cust]
-        else:
-            ev_cust, ev_offset, ev_amount = c_ev, offset, amount[use]
-        member_set = np.zeros(n_codes, bool)
-        member_set[members] = True
-        keep_ev = member_set[ev_cust]
-        revenue = pd.Series(ev_amount[keep_ev]).groupby(
-            [ev_cust[keep_ev], ev_offset[keep_ev]]).sum()
 
-    # Observation limits per cohort.
-    last_period = int(_event_periods(np.array([until - 1]), freq)[0])
-    if periods == "calendar":
-        n_offsets = last_period - int(member_cohort.min()) + 1
+def _revenue_by_offset(ev: _Events, reduced: _Reduced, freq: Freq) -> pd.Series:
+    """Revenue per (customer, offset) of the cohorts' customers, for net and gross revenue retention."""
+    amount = ev.frame["amount"].to_numpy(float)
+    if reduced.ev_cust is None:  # default path: every event, offsets from the cohorts
+        cohort_of = np.zeros(ev.n_codes, np.int64)
+        cohort_of[reduced.members] = reduced.member_cohort
+        ev_cust, ev_offset, ev_amount = ev.cust, _event_periods(ev.t, freq) - cohort_of[ev.cust], amount
     else:
-        n_offsets = int((until - 1 - int(member_t0.min())) // window) + 1
-    columns = list(range(n_offsets)) if bracket_list is None else [
-        str(lo) if lo == hi else f"{lo}–{hi}" for lo, hi in bracket_list]
-    if bracket_list is not None:
-        lookup = np.full(max(n_offsets, bracket_list[-1][1] + 1), -1, np.int64)
-        for b, (lo, hi) in enumerate(bracket_list):
-            lookup[lo:hi + 1] = b
-        in_b = lookup[np.minimum(pair_offset, len(lookup) - 1)]
-        in_b = np.where(pair_offset < len(lookup), in_b, -1)
-        sel = in_b >= 0
-        bp = _distinct_pairs(pair_cust[sel], in_b[sel])
-        pair_cust, pair_offset = bp.customer, bp.period
-        cohort_of_b = np.zeros(n_codes, np.int64)
-        cohort_of_b[members] = member_cohort
-        pair_cohort = cohort_of_b[pair_cust]
+        ev_cust, ev_offset, ev_amount = reduced.ev_cust, reduced.ev_offset, amount[reduced.ev_rows]
+    member_set = np.zeros(ev.n_codes, bool)
+    member_set[reduced.members] = True
+    keep_ev = member_set[ev_cust]
+    return pd.Series(ev_amount[keep_ev]).groupby([ev_cust[keep_ev], ev_offset[keep_ev]]).sum()
 
-    group_of = None
-    group_values = [None]
-    if breakdown is not None:
-        values = frame[breakdown]
-        rows = np.flatnonzero(acquires) if (acquires is not None and cohort_col is None) else np.arange(len(frame))
-        order = rows[np.lexsort((t[rows], cust[rows]))]
-        firsts = order[np.r_[True, cust[order][1:] != cust[order][:-1]]]
-        codes, uniques = pd.factorize(values.iloc[firsts], sort=True, use_na_sentinel=True)
-        group_of = np.full(n_codes, -1, np.int64)
-        group_of[cust[firsts]] = codes
-        group_values = list(range(len(uniques)))
 
-    def tabulate(group):
-        if group is None:
-            m_sel, p_sel = slice(None), slice(None)
-        else:
-            m_sel = group_of[members] == group
-            p_sel = group_of[pair_cust] == group
-        m_cohort = member_cohort[m_sel]
-        cohorts = np.unique(m_cohort)
-        row_of = np.searchsorted(cohorts, m_cohort)
-        sizes = np.bincount(row_of, minlength=len(cohorts)).astype(float)
-        n_rows, n_cols = len(cohorts), len(columns)
-        pc, po, pcust = pair_cohort[p_sel], pair_offset[p_sel], pair_cust[p_sel]
-        if mode == "on or after" and look_ahead is not None:
-            # Cell k counts a customer when some active offset o has k <= o <= k + L. Give each
-            # cell to the customer's first offset o >= k: cells (previous offset, o] are
-            # covered by o exactly when k >= o - L, so each pair covers the disjoint range
-            # [max(previous + 1, o - L), o]: a difference array, then a running sum.
-            prev = np.empty_like(po)
-            if len(po):
-                prev[0] = -1
-                prev[1:] = np.where(pcust[1:] == pcust[:-1], po[:-1], -1)
-            lo_cell = np.maximum(prev + 1, po - look_ahead)
-            width = n_cols + 1
-            row_lookup = np.full(int(cohorts[-1] - cohorts[0]) + 1, -1, np.int64)
-            row_lookup[cohorts - cohorts[0]] = np.arange(len(cohorts))
-            rows = row_lookup[pc - cohorts[0]]
-            top = np.minimum(po, n_cols - 1) + 1
-            diff = (np.bincount(rows * width + np.minimum(lo_cell, n_cols), minlength=n_rows * width)
-                    - np.bincount(rows * width + top, minlength=n_rows * width))
-            counts = diff.reshape(n_rows, width).cumsum(axis=1)[:, :n_cols].astype(float)
-        elif mode == "on or after":
-            last = np.zeros(n_codes, np.int64) - 1
-            np.maximum.at(last, pcust, po)
-            lm = last[members[m_sel]]
-            ok = lm >= 0
-            hist = np.bincount(row_of[ok] * n_cols + np.minimum(lm[ok], n_cols - 1),
-                               minlength=n_rows * n_cols).reshape(n_rows, n_cols)
-            counts = hist[:, ::-1].cumsum(axis=1)[:, ::-1].astype(float)
-        else:
-            # Cell index per pair: a lookup table instead of a search over millions of pairs.
-            row_lookup = np.full(int(cohorts[-1] - cohorts[0]) + 1, -1, np.int64)
-            row_lookup[cohorts - cohorts[0]] = np.arange(len(cohorts))
-            cell = row_lookup[pc - cohorts[0]]
-            cell *= n_cols
-            cell += po
-            counts = np.bincount(cell, minlength=n_rows * n_cols).reshape(n_rows, n_cols).astype(float)
-        # Observed / complete limits of each cell.
-        lo = np.arange(n_cols) if bracket_list is None else np.array([b[0] for b in bracket_list])
-        hi = lo if bracket_list is None else np.array([b[1] for b in bracket_list])
-        if look_ahead is not None:
-            hi = lo + look_ahead  # complete once the last period of the look-ahead has ended
-        if periods == "calendar":
-            observed, complete = _calendar_limits(cohorts, lo, hi, freq, until)
-        else:
-            t0s = member_t0[m_sel]
-            earliest = np.full(n_rows, np.iinfo(np.int64).max)
-            latest = np.full(n_rows, np.iinfo(np.int64).min)
-            np.minimum.at(earliest, row_of, t0s)
-            np.maximum.at(latest, row_of, t0s)
-            observed = earliest[:, None] + lo[None, :] * window < until
-            complete = latest[:, None] + (hi[None, :] + 1) * window <= until
-        revenue_sum = gross_sum = None
-        if metric == "revenue":
-            member_row = np.full(n_codes, -1, np.int64)
-            member_row[members[m_sel]] = row_of
-            rc = revenue.index.get_level_values(0).to_numpy()
-            ro = revenue.index.get_level_values(1).to_numpy()
-            rv = revenue.to_numpy()
-            rrow = member_row[rc]
-            ok = (rrow >= 0) & (ro < n_cols)
-            revenue_sum = np.bincount(rrow[ok] * n_cols + ro[ok], weights=rv[ok],
-                                      minlength=n_rows * n_cols).reshape(n_rows, n_cols)
-            base_of = np.zeros(n_codes)
-            zero = ro == 0
-            base_of[rc[zero]] = rv[zero]
-            capped = np.minimum(rv, base_of[rc])
-            gross_sum = np.bincount(rrow[ok] * n_cols + ro[ok], weights=capped[ok],
-                                    minlength=n_rows * n_cols).reshape(n_rows, n_cols)
-        return cohorts, sizes, _cell_values(counts, sizes, observed, complete, revenue=revenue_sum,
-                                            gross_sum=gross_sum)
+def _n_offsets(ev: _Events, reduced: _Reduced, spec: _Spec) -> int:
+    """Periods from the earliest cohort to the as-of date: the table's columns."""
+    last_period = int(_event_periods(np.array([ev.until - 1]), spec.freq)[0])
+    if spec.periods == "calendar":
+        return last_period - int(reduced.member_cohort.min()) + 1
+    return int((ev.until - 1 - int(reduced.member_t0.min())) // spec.window) + 1
 
-    def build(parts):
-        return _table(*parts, columns, freq=freq, periods=periods, mode="brackets" if bracket_list else mode,
-                      metric=metric, as_of=log.as_of, report=report, look_ahead=look_ahead)
 
-    if breakdown is None:
-        table = build(tabulate(None))
-    else:
-        subs = {}
-        for g in group_values:
-            if np.any(group_of[members] == g):
-                subs[uniques[g]] = build(tabulate(g))
-        if np.any(group_of[members] == -1):
-            n_missing = int(np.sum(group_of[members] == -1))
-            report.add(breakdown, n_missing, "dropped", "breakdown value missing at acquisition")
-            warnings.warn(f"{n_missing:,} customers have no {breakdown!r} value at acquisition and "
-                          "are in no breakdown table.", DataQualityWarning, stacklevel=3)
-        def stack(attr):
-            parts = {k: getattr(v, attr) for k, v in subs.items()}
-            if any(p is None for p in parts.values()):
-                return None
-            return pd.concat(parts, names=[breakdown])
-        table = CohortTable(
-            sizes=stack("sizes"), counts=stack("counts"), rates=stack("rates"),
-            partial=stack("partial"), freq=freq, periods=periods,
-            mode="brackets" if bracket_list else mode, metric=metric, as_of=log.as_of,
-            data_quality=report, gross_rates=stack("gross_rates"),
-            base_revenue=stack("base_revenue"), breakdown=breakdown, groups=subs, look_ahead=look_ahead)
-    _add_notes(table, freq, left_censored=first_cohort == "warn" and np.any(member_cohort == data_first_period)
-               and cohort_col is None, data_first_period=data_first_period,
-               open_end=mode == "on or after" and look_ahead is None and bracket_list is None)
-    return table
+def _pairs_by_bracket(reduced: _Reduced, brackets: list, n_offsets: int, n_codes: int) -> _Reduced:
+    """The pairs as (customer, bracket number): one per bracket the customer was active in."""
+    lookup = np.full(max(n_offsets, brackets[-1][1] + 1), -1, np.int64)
+    for b, (lo, hi) in enumerate(brackets):
+        lookup[lo:hi + 1] = b
+    offset = reduced.pair_offset
+    in_b = lookup[np.minimum(offset, len(lookup) - 1)]
+    in_b = np.where(offset < len(lookup), in_b, -1)
+    sel = in_b >= 0
+    bp = _distinct_pairs(reduced.pair_cust[sel], in_b[sel])
+    cohort_of = np.zeros(n_codes, np.int64)
+    cohort_of[reduced.members] = reduced.member_cohort
+    return replace(reduced, pair_cust=bp.customer, pair_offset=bp.period, pair_cohort=cohort_of[bp.customer])
+
+
+def _breakdown_table(ev: _Events, reduced: _Reduced, spec: _Spec, revenue, columns, *,
+                     stacklevel: int) -> CohortTable:
+    """One table per breakdown value (taken at acquisition), and all of them stacked."""
+    group_of, values = _breakdown_codes(ev, spec.breakdown, spec.cohort_col)
+    member_group = group_of[reduced.members]
+    subs = {}
+    for g in range(len(values)):
+        if np.any(member_group == g):
+            subs[values[g]] = _one_table(ev, reduced, spec, revenue, columns, member_group == g,
+                                         group_of[reduced.pair_cust] == g, stacklevel=stacklevel + 1)
+    if np.any(member_group == -1):
+        n_missing = int(np.sum(member_group == -1))
+        ev.report.add(spec.breakdown, n_missing, "dropped", "breakdown value missing at acquisition")
+        warnings.warn(f"{n_missing:,} customers have no {spec.breakdown!r} value at acquisition and "
+                      "are in no breakdown table.", DataQualityWarning, stacklevel=stacklevel)
+    stacked = {}
+    for attr in ("sizes", "counts", "rates", "partial", "gross_rates", "base_revenue"):
+        parts = {k: getattr(v, attr) for k, v in subs.items()}
+        stacked[attr] = None if any(p is None for p in parts.values()) else pd.concat(parts, names=[spec.breakdown])
+    return CohortTable(**stacked, freq=spec.freq, periods=spec.periods, mode=spec.shown_mode, metric=spec.metric,
+                       as_of=ev.as_of, data_quality=ev.report, breakdown=spec.breakdown, groups=subs,
+                       look_ahead=spec.look_ahead)
+
+
+def _breakdown_codes(ev: _Events, breakdown: str, cohort_col: str | None):
+    """Each customer code's breakdown value at acquisition as a code (-1: missing), and the values."""
+    rows = (np.flatnonzero(ev.acquires) if (ev.acquires is not None and cohort_col is None)
+            else np.arange(len(ev.frame)))
+    order = rows[np.lexsort((ev.t[rows], ev.cust[rows]))]
+    firsts = order[np.r_[True, ev.cust[order][1:] != ev.cust[order][:-1]]]
+    codes, values = pd.factorize(ev.frame[breakdown].iloc[firsts], sort=True, use_na_sentinel=True)
+    group_of = np.full(ev.n_codes, -1, np.int64)
+    group_of[ev.cust[firsts]] = codes
+    return group_of, values
+
+
+def _one_table(ev: _Events, reduced: _Reduced, spec: _Spec, revenue, columns, member_in, pair_in, *,
+               stacklevel: int) -> CohortTable:
+    """The CohortTable of the selected customers (``member_in``) and their pairs (``pair_in``):
+    everyone, or one breakdown group."""
+    member_cohort = reduced.member_cohort[member_in]
+    cohorts = np.unique(member_cohort)
+    row_of = np.searchsorted(cohorts, member_cohort)
+    sizes = np.bincount(row_of, minlength=len(cohorts)).astype(float)
+    members = reduced.members[member_in]
+    n_cols = len(columns)
+    counts = _count_cells(spec, cohorts, row_of, members, reduced.pair_cohort[pair_in],
+                          reduced.pair_offset[pair_in], reduced.pair_cust[pair_in], n_cols, ev.n_codes)
+    observed, complete = _cell_limits(spec, cohorts, row_of, reduced.member_t0, member_in, n_cols, ev.until)
+    revenue_sum = gross_sum = None
+    if revenue is not None:
+        revenue_sum, gross_sum = _revenue_cells(revenue, members, row_of, len(cohorts), n_cols, ev.n_codes)
+    cells = _cell_values(counts, sizes, observed, complete, revenue=revenue_sum, gross_sum=gross_sum,
+                         stacklevel=stacklevel + 1)
+    return _table(cohorts, sizes, cells, columns, freq=spec.freq, periods=spec.periods, mode=spec.shown_mode,
+                  metric=spec.metric, as_of=ev.as_of, report=ev.report, look_ahead=spec.look_ahead)
+
+
+def _count_cells(spec: _Spec, cohorts, row_of, members, pair_cohort, pair_offset, pair_cust, n_cols: int,
+                 n_codes: int) -> np.ndarray:
+    """Active customers per cell (cohorts x periods), as floats."""
+    if spec.mode == "on or after" and spec.look_ahead is not None:
+        return _count_within_look_ahead(cohorts, pair_cohort, pair_offset, pair_cust, n_cols, spec.look_ahead)
+    if spec.mode == "on or after":
+        return _count_up_to_last_activity(row_of, members, pair_offset, pair_cust, len(cohorts), n_cols, n_codes)
+    # Cell index per pair: a lookup table instead of a search over millions of pairs.
+    cell = _cohort_rows(cohorts, pair_cohort)
+    cell *= n_cols
+    cell += pair_offset
+    return np.bincount(cell, minlength=len(cohorts) * n_cols).reshape(len(cohorts), n_cols).astype(float)
+
+
+def _cohort_rows(cohorts: np.ndarray, pair_cohort: np.ndarray) -> np.ndarray:
+    """The table row of each pair's cohort (``cohorts`` sorted and distinct)."""
+    row_lookup = np.full(int(cohorts[-1] - cohorts[0]) + 1, -1, np.int64)
+    row_lookup[cohorts - cohorts[0]] = np.arange(len(cohorts))
+    return row_lookup[pair_cohort - cohorts[0]]
+
+
+def _count_within_look_ahead(cohorts, pair_cohort, pair_offset, pair_cust, n_cols: int,
+                             look_ahead: int) -> np.ndarray:
+    """'On or after' with a look-ahead L: cell k counts a customer with an active offset in [k, k + L].
+
+    Each cell goes to the customer's first offset o >= k: cells (previous offset, o] are
+    covered by o exactly when k >= o - L, so each pair covers the disjoint range
+    [max(previous + 1, o - L), o]: a difference array, then a running sum."""
+    n_rows = len(cohorts)
+    prev = np.empty_like(pair_offset)
+    if len(pair_offset):
+        prev[0] = -1
+        prev[1:] = np.where(pair_cust[1:] == pair_cust[:-1], pair_offset[:-1], -1)
+    lo_cell = np.maximum(prev + 1, pair_offset - look_ahead)
+    width = n_cols + 1
+    rows = _cohort_rows(cohorts, pair_cohort)
+    top = np.minimum(pair_offset, n_cols - 1) + 1
+    diff = (np.bincount(rows * width + np.minimum(lo_cell, n_cols), minlength=n_rows * width)
+            - np.bincount(rows * width + top, minlength=n_rows * width))
+    return diff.reshape(n_rows, width).cumsum(axis=1)[:, :n_cols].astype(float)
+
+
+def _count_up_to_last_activity(row_of, members, pair_offset, pair_cust, n_rows: int, n_cols: int,
+                               n_codes: int) -> np.ndarray:
+    """Open-ended 'on or after': a customer counts in every period up to their last active one."""
+    last = np.zeros(n_codes, np.int64) - 1
+    np.maximum.at(last, pair_cust, pair_offset)
+    last_of_member = last[members]
+    ok = last_of_member >= 0
+    hist = np.bincount(row_of[ok] * n_cols + np.minimum(last_of_member[ok], n_cols - 1),
+                       minlength=n_rows * n_cols).reshape(n_rows, n_cols)
+    return hist[:, ::-1].cumsum(axis=1)[:, ::-1].astype(float)
+
+
+def _cell_limits(spec: _Spec, cohorts, row_of, member_t0, member_in, n_cols: int, until: int):
+    """(observed, complete) masks of the cells, calendar periods or relative windows."""
+    lo = np.arange(n_cols) if spec.brackets is None else np.array([b[0] for b in spec.brackets])
+    hi = lo if spec.brackets is None else np.array([b[1] for b in spec.brackets])
+    if spec.look_ahead is not None:
+        hi = lo + spec.look_ahead  # complete once the last period of the look-ahead has ended
+    if spec.periods == "calendar":
+        return _calendar_limits(cohorts, lo, hi, spec.freq, until)
+    # Relative windows start at each customer's acquisition: a cell is observed once its
+    # earliest customer's window has started, complete once its latest customer's has ended.
+    t0s = member_t0[member_in]
+    earliest = np.full(len(cohorts), np.iinfo(np.int64).max)
+    latest = np.full(len(cohorts), np.iinfo(np.int64).min)
+    np.minimum.at(earliest, row_of, t0s)
+    np.maximum.at(latest, row_of, t0s)
+    observed = earliest[:, None] + lo[None, :] * spec.window < until
+    complete = latest[:, None] + (hi[None, :] + 1) * spec.window <= until
+    return observed, complete
+
+
+def _revenue_cells(revenue: pd.Series, members, row_of, n_rows: int, n_cols: int, n_codes: int):
+    """Revenue per cell, and the same with each customer's revenue capped at their period-0
+    revenue (for gross revenue retention)."""
+    member_row = np.full(n_codes, -1, np.int64)
+    member_row[members] = row_of
+    rc = revenue.index.get_level_values(0).to_numpy()
+    ro = revenue.index.get_level_values(1).to_numpy()
+    rv = revenue.to_numpy()
+    rrow = member_row[rc]
+    ok = (rrow >= 0) & (ro < n_cols)
+    revenue_sum = np.bincount(rrow[ok] * n_cols + ro[ok], weights=rv[ok],
+                              minlength=n_rows * n_cols).reshape(n_rows, n_cols)
+    base_of = np.zeros(n_codes)
+    zero = ro == 0
+    base_of[rc[zero]] = rv[zero]
+    capped = np.minimum(rv, base_of[rc])
+    gross_sum = np.bincount(rrow[ok] * n_cols + ro[ok], weights=capped[ok],
+                            minlength=n_rows * n_cols).reshape(n_rows, n_cols)
+    return revenue_sum, gross_sum
 
 
 # --------------------------------------------------------------------------------------
@@ -992,7 +1169,7 @@ def _first_cohort_policy(report, first_cohort: str, freq: Freq, data_first_perio
 
 
 def _cell_values(counts: np.ndarray, sizes: np.ndarray, observed: np.ndarray, complete: np.ndarray, *,
-                 revenue: np.ndarray | None = None, gross_sum: np.ndarray | None = None):
+                 revenue: np.ndarray | None = None, gross_sum: np.ndarray | None = None, stacklevel: int):
     """The cells from the reduced counts (cohorts x periods): unobserved cells NaN, rates over
     the cohort sizes -- or, given the revenue and capped-revenue sums, net and gross revenue
     retention --, partial = observed but not complete. Returns (counts, rates, partial,
@@ -1002,7 +1179,7 @@ def _cell_values(counts: np.ndarray, sizes: np.ndarray, observed: np.ndarray, co
     counts[~observed] = np.nan
     gross = base = None
     if revenue is not None:
-        rates, gross, base = _revenue_rates(counts, gross_sum, observed, stacklevel=6)
+        rates, gross, base = _revenue_rates(counts, gross_sum, observed, stacklevel=stacklevel + 1)
     else:
         rates = counts / sizes[:, None]
     return counts, rates, observed & ~complete, gross, base
@@ -1034,7 +1211,7 @@ def _add_notes(table: "CohortTable", freq: Freq, *, left_censored: bool, data_fi
 
 
 def _cohort_table_engine(events, freq: Freq, *, customer_col, time_col, mode, metric, amount_col,
-                         first_cohort, as_of) -> CohortTable:
+                         first_cohort, as_of, stacklevel: int) -> CohortTable:
     """cohort_table on files, DuckDB, Polars or Spark: the engine returns the cells
     (cohort, period, customers[, revenue, gross]); the rest is the pandas path's arithmetic."""
     log = open_events(events, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
@@ -1049,7 +1226,8 @@ def _cohort_table_engine(events, freq: Freq, *, customer_col, time_col, mode, me
     report.customers = int(sizes_of.sum())
     data_first_period = int(_event_periods(np.array([log.first_time.value]), freq)[0])
     n_first = int(sizes_of.get(data_first_period, 0))
-    if _first_cohort_policy(report, first_cohort, freq, data_first_period, n_first, stacklevel=5):
+    if _first_cohort_policy(report, first_cohort, freq, data_first_period, n_first,
+                            stacklevel=stacklevel + 1):
         cells = cells[cells["cohort"] != data_first_period]
         sizes_of = sizes_of.drop(data_first_period)
     if len(sizes_of) == 0:
@@ -1061,20 +1239,22 @@ def _cohort_table_engine(events, freq: Freq, *, customer_col, time_col, mode, me
     n_rows, n_cols = len(cohorts), last_period - int(cohorts.min()) + 1
     row = np.searchsorted(cohorts, cells["cohort"].to_numpy())
     cell = row * n_cols + cells["period"].to_numpy()
-
-    def matrix(values):
-        return np.bincount(cell, weights=values, minlength=n_rows * n_cols).reshape(n_rows, n_cols)
-
-    counts = matrix(cells["customers"].to_numpy(float))
+    counts = _cell_sums(cell, cells["customers"], n_rows, n_cols)
     if mode == "on or after":  # cells hold each customer's last active period
         counts = counts[:, ::-1].cumsum(axis=1)[:, ::-1]
     lo = np.arange(n_cols)
     observed, complete = _calendar_limits(cohorts, lo, lo, freq, until)
     cell_values = _cell_values(counts, sizes, observed, complete,
-                               revenue=matrix(cells["revenue"].to_numpy(float)) if revenue else None,
-                               gross_sum=matrix(cells["gross"].to_numpy(float)) if revenue else None)
+                               revenue=_cell_sums(cell, cells["revenue"], n_rows, n_cols) if revenue else None,
+                               gross_sum=_cell_sums(cell, cells["gross"], n_rows, n_cols) if revenue else None,
+                               stacklevel=stacklevel + 1)
     table = _table(cohorts, sizes, cell_values, list(range(n_cols)), freq=freq, periods="calendar", mode=mode,
                    metric=metric, as_of=log.as_of, report=report)
     _add_notes(table, freq, left_censored=first_cohort == "warn" and bool(n_first),
                data_first_period=data_first_period, open_end=mode == "on or after")
     return table
+
+
+def _cell_sums(cell: np.ndarray, values: pd.Series, n_rows: int, n_cols: int) -> np.ndarray:
+    """An engine column summed into the cohorts x periods matrix (``cell`` = row * n_cols + period)."""
+    return np.bincount(cell, weights=values.to_numpy(float), minlength=n_rows * n_cols).reshape(n_rows, n_cols)

@@ -379,38 +379,88 @@ def crr_table(
                              "kind='subscriptions'.")
     customer_col, time_col, amount_col = log_columns(data, customer_col, time_col, amount_col)
     window = None if activity_window is None else parse_duration(activity_window, name="activity_window")
-    notes: list[str] = []
+    source = _open_crr_input(data, kind, window, activity_window, customer_col=customer_col, time_col=time_col,
+                             amount_col=amount_col, start_col=start_col, end_col=end_col, as_of=as_of)
+    codes, boundaries, notes = _complete_periods(f, source.first_time, source.as_of)
+    n_periods = len(boundaries) - 1
+    with_revenue = amount_col is not None
 
-    engine = None
+    if source.engine is not None:
+        counts, metrics = _engine_counts(source.engine, f, int(codes[0]), n_periods, with_revenue)
+    else:
+        active = _active_matrix(source, boundaries, n_periods, window)
+        first_period = np.searchsorted(boundaries.values, source.first_time, side="right") - 1
+        counts = _decompose(active, first_period, n_periods)
+    table = _crr_frame(counts, period_labels(codes[:n_periods], f), boundaries)
+    if source.engine is not None:
+        for name, values in metrics.items():
+            table[name] = values
+    elif source.intervals is None:
+        _add_purchase_metrics(table, source.frame, source.cust_code, source.times, boundaries, active,
+                              with_revenue, window)
+    notes += _crr_notes(table, f)
+    return CRRTable(table=table, freq=f, kind=kind, activity_window=window, as_of=source.as_of,
+                    notes=notes, data_quality=source.report)
+
+
+@dataclass
+class _CRRInput:
+    """What crr_table reads: a transaction log, a subscription table or an engine's log."""
+
+    report: DataQualityReport
+    as_of: pd.Timestamp
+    first_time: np.ndarray  # each customer's first activity (engine: the log's first time)
+    engine: object | None = None  # the engine's log: it makes the counts
+    frame: pd.DataFrame | None = None
+    cust_code: np.ndarray | None = None  # per row of frame
+    n_customers: int = 0
+    times: np.ndarray | None = None  # transactions: event times
+    intervals: tuple | None = None  # subscriptions: (start, end) per row
+
+
+def _open_crr_input(data, kind: str, window, activity_window, *, customer_col, time_col, amount_col, start_col,
+                    end_col, as_of) -> _CRRInput:
     if not is_pandas(data):
-        scope = "transaction logs with the default activity window (the calendar period), as_of and amount_col"
-        if kind != "transactions":
-            unsupported("crr_table", "kind", kind, scope)
-        if window is not None:
-            unsupported("crr_table", "activity_window", activity_window, scope)
-        engine = open_events(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
-                             as_of=as_of)
-        report, as_of_ts = engine.report, engine.as_of
-        first_time = np.array([engine.first_time.to_datetime64()], dtype="datetime64[ns]")
-        intervals = None
-    elif kind == "transactions":
+        return _open_engine_log(data, kind, window, activity_window, customer_col=customer_col,
+                                time_col=time_col, amount_col=amount_col, as_of=as_of)
+    if kind == "transactions":
         log = prepare_events(data, customer_col=customer_col, time_col=time_col,
                              amount_col=amount_col, as_of=as_of)
-        frame, report, as_of_ts = log.frame, log.report, log.as_of
+        frame = log.frame
         cust_code, customers = pd.factorize(frame["customer_id"], sort=False)
         times = frame["date"].to_numpy()
-        first_time = pd.Series(times).groupby(cust_code).min().to_numpy()
-        intervals = None
-    else:
-        if amount_col is not None:
-            raise ParameterError("amount_col is for transaction logs; subscription tables have no revenue here.")
-        if window is not None:
-            raise ParameterError("activity_window is for transaction logs; subscriptions say themselves when they end.")
-        frame, report, as_of_ts = _prepare_subscriptions(data, customer_col, start_col, end_col, as_of)
-        cust_code, customers = pd.factorize(frame["customer_id"], sort=False)
-        first_time = pd.Series(frame["start"].to_numpy()).groupby(cust_code).min().to_numpy()
-        intervals = (frame["start"].to_numpy(), frame["end"].to_numpy())
+        return _CRRInput(report=log.report, as_of=log.as_of,
+                         first_time=pd.Series(times).groupby(cust_code).min().to_numpy(), frame=frame,
+                         cust_code=cust_code, n_customers=len(customers), times=times)
+    if amount_col is not None:
+        raise ParameterError("amount_col is for transaction logs; subscription tables have no revenue here.")
+    if window is not None:
+        raise ParameterError("activity_window is for transaction logs; subscriptions say themselves when they end.")
+    frame, report, as_of_ts = _prepare_subscriptions(data, customer_col, start_col, end_col, as_of)
+    cust_code, customers = pd.factorize(frame["customer_id"], sort=False)
+    return _CRRInput(report=report, as_of=as_of_ts,
+                     first_time=pd.Series(frame["start"].to_numpy()).groupby(cust_code).min().to_numpy(),
+                     frame=frame, cust_code=cust_code, n_customers=len(customers),
+                     intervals=(frame["start"].to_numpy(), frame["end"].to_numpy()))
 
+
+def _open_engine_log(data, kind: str, window, activity_window, *, customer_col, time_col, amount_col,
+                     as_of) -> _CRRInput:
+    """Files, DuckDB, Polars or Spark: transaction logs with the default window only."""
+    scope = "transaction logs with the default activity window (the calendar period), as_of and amount_col"
+    if kind != "transactions":
+        unsupported("crr_table", "kind", kind, scope)
+    if window is not None:
+        unsupported("crr_table", "activity_window", activity_window, scope)
+    engine = open_events(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
+                         as_of=as_of)
+    return _CRRInput(report=engine.report, as_of=engine.as_of, engine=engine,
+                     first_time=np.array([engine.first_time.to_datetime64()], dtype="datetime64[ns]"))
+
+
+def _complete_periods(f: Freq, first_time: np.ndarray, as_of_ts: pd.Timestamp):
+    """(period codes from the first activity on, boundaries of the complete periods -- one more
+    than periods --, notes): a period not over on the as-of day is left out, with a note."""
     first_code = int(period_codes(first_time.min().reshape(1), f)[0])
     last_code = int(period_codes(np.array([as_of_ts], dtype="datetime64[ns]"), f)[0])
     codes = np.arange(first_code, last_code + 2)  # boundaries: one past the last period
@@ -423,20 +473,19 @@ def crr_table(
             f"and the as-of date ({as_of_ts:%Y-%m-%d}). Use a shorter period (freq='W' or 'D') "
             "or a later as_of."
         )
+    notes = []
     if n_periods < len(complete):
         notes.append(f"The {f.name} {period_labels(codes[n_periods:n_periods + 1], f)[0]} is not over "
                      f"on the as-of date ({as_of_ts:%Y-%m-%d}) and is left out.")
-    boundaries = boundaries[: n_periods + 1]
+    return codes, boundaries[: n_periods + 1], notes
 
-    if engine is not None:
-        counts, metrics = _engine_counts(engine, f, int(codes[0]), n_periods, amount_col is not None)
-    else:
-        active = np.zeros((n_periods + 1, len(customers)), dtype=bool)
-    if engine is not None:
-        pass  # the engine made the counts
-    elif intervals is None:
-        order = np.argsort(times, kind="stable")
-        t_sorted, c_sorted = times[order], cust_code[order]
+
+def _active_matrix(source: _CRRInput, boundaries: pd.DatetimeIndex, n_periods: int, window) -> np.ndarray:
+    """``active[j, c]``: customer c is a customer at boundary j (boundary k opens period k)."""
+    active = np.zeros((n_periods + 1, source.n_customers), dtype=bool)
+    if source.intervals is None:
+        order = np.argsort(source.times, kind="stable")
+        t_sorted, c_sorted = source.times[order], source.cust_code[order]
         starts = _window_starts(boundaries, window)
         lo = np.searchsorted(t_sorted, starts, side="left")
         hi = np.searchsorted(t_sorted, boundaries.values, side="left")
@@ -445,15 +494,16 @@ def crr_table(
         if window is not None:
             active[0, c_sorted[lo[0]:hi[0]]] = True
     else:
-        start, end = intervals
+        start, end = source.intervals
         for j, b in enumerate(boundaries.values):
             alive = (start < b) & (np.isnat(end) | (end > b))
-            active[j, cust_code[alive]] = True
+            active[j, source.cust_code[alive]] = True
+    return active
 
-    if engine is None:
-        first_period = np.searchsorted(boundaries.values, first_time, side="right") - 1
-        counts = _decompose(active, first_period, n_periods)
-    table = pd.DataFrame(counts, index=pd.Index(period_labels(codes[:n_periods], f), name="period"))
+
+def _crr_frame(counts: dict, labels, boundaries: pd.DatetimeIndex) -> pd.DataFrame:
+    """The table from the decomposition: boundaries, counts, lost and the rates over S."""
+    table = pd.DataFrame(counts, index=pd.Index(labels, name="period"))
     table.insert(0, "period_end", boundaries[1:])
     table.insert(0, "period_start", boundaries[:-1])
     s = table["start"].where(table["start"] > 0)
@@ -461,14 +511,12 @@ def crr_table(
     table["crr"] = (table["end"] - table["new"]) / s
     table["cohort_retention"] = table["retained"] / s
     table["churn_rate"] = table["lost"] / s
+    return table
 
-    if engine is not None:
-        for name, values in metrics.items():
-            table[name] = values
-    elif intervals is None:
-        _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, amount_col is not None,
-                              window)
 
+def _crr_notes(table: pd.DataFrame, f: Freq) -> list[str]:
+    """What to keep in mind reading the table: an undefined first CRR, left-censoring, CRR > 100 %."""
+    notes = []
     if table["start"].iloc[0] == 0:
         notes.append(f"The first {f.name} has no customers at its start (nothing is observed before "
                      "the log), so its CRR is undefined.")
@@ -477,8 +525,7 @@ def crr_table(
     if (table["crr"] > 1).any():
         notes.append("CRR above 100 % means returning customers outnumber those lost; cohort_retention "
                      "(retained / S) is the share of the starting customers kept.")
-    return CRRTable(table=table, freq=f, kind=kind, activity_window=window, as_of=as_of_ts,
-                    notes=notes, data_quality=report)
+    return notes
 
 
 def _engine_counts(log, f: Freq, first_code: int, n_periods: int, with_revenue: bool):
