@@ -680,7 +680,8 @@ _READER_ADVICE = [
     (re.compile(r"Pass first_cohort='exclude' to drop it, or first_cohort='keep' if the data start "
                 r"with every customer's first activity\."),
      "The report keeps it: read its row with that in mind."),
-    (re.compile(r"([\d,]+) customers of start_times start after as_of \((\d{4}-\d{2}-\d{2})\) and were left out\."),
+    (re.compile(r"([\d,]+) customers start after the as-of date \((\d{4}-\d{2}-\d{2})\) and were left out: "
+                r"their start time \(start_times; in compare_retention, the assignment time\) is later\."),
      r"\1 customers assigned after the as-of date (\2) are left out."),
 ]
 _PYTHON_ADVICE = re.compile(r"\b[a-z_]+=(?:'[^']*'|\"[^\"]*\"|[\w.]+)|\b[a-z_]+\(\)")

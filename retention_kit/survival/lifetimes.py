@@ -290,8 +290,9 @@ def _drop_late_starts(starts: pd.Series, as_of_ts, report) -> pd.Series:
     late = starts > as_of_ts
     if late.any():
         warnings.warn(
-            f"{int(late.sum()):,} customers of start_times start after as_of "
-            f"({as_of_ts:%Y-%m-%d}) and were left out.", DataQualityWarning, stacklevel=caller_stacklevel())
+            f"{int(late.sum()):,} customers start after the as-of date ({as_of_ts:%Y-%m-%d}) and were "
+            "left out: their start time (start_times; in compare_retention, the assignment time) is later.",
+            DataQualityWarning, stacklevel=caller_stacklevel())
         report.add("start_times", int(late.sum()), "dropped", "start after the as-of date")
         starts = starts[~late]
     return starts
