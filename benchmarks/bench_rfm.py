@@ -56,6 +56,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 from bench_cohorts import generate  # noqa: E402  (the same log as the cohort and scale benchmarks)
+from bench_scale import load_frame  # noqa: E402  (the Parquet log as the frame the pandas contenders get)
 
 RK_PARQUET, RK_PANDAS, SQL, LIFETIMES, RECIPE = (
     "retention_kit, DuckDB (Parquet)", "retention_kit, pandas", "DuckDB SQL (Parquet)",
@@ -92,14 +93,6 @@ def _write(n_rows: int) -> None:
     con.execute(f"COPY (SELECT customer_id, CAST(date AS TIMESTAMP) AS date, amount FROM log) TO '{tmp}' "
                 "(FORMAT parquet)")
     tmp.rename(path)
-
-
-def load_frame(path: Path) -> pd.DataFrame:
-    import duckdb
-
-    frame = duckdb.connect().execute(f"SELECT * FROM read_parquet('{path}')").df()
-    frame["date"] = frame["date"].astype("datetime64[ns]")
-    return frame
 
 
 # --- contenders: each returns its own result (timed) ---------------------------------------

@@ -31,8 +31,7 @@ __all__ = [
     "backtest", "Backtest", "churn_threshold_backtest", "ThresholdBacktest",
     *_compare.__all__, *_plotting.__all__, *_datasets.__all__, *_errors.__all__, *_clv.__all__,
     "DataQualityReport", "Result", "data_quality", "metadata", "adjust_p_values",
- "check_events", "EventLog", "validate_events",
-    "exercises", "__version__",
+    "check_events", "EventLog", "validate_events", "exercises", "__version__",
 ]
 
 # In a notebook, every matplotlib figure gets an alt text in its output (issue 16); a no-op elsewhere.

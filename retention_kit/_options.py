@@ -43,7 +43,7 @@ def choose(value, options, name: str):
     raise ParameterError(f"{name}={value!r} is not an option.{hint} Use one of {names}.")
 
 
-def check_alpha(alpha, name: str = "alpha") -> float:
+def check_alpha(alpha, name: str = "alpha", example: str | None = None) -> float:
     """A probability strictly between 0 and 1 (``alpha``, ``power``), as a float.
 
     Examples
@@ -57,7 +57,7 @@ def check_alpha(alpha, name: str = "alpha") -> float:
     """
     if isinstance(alpha, (bool, np.bool_)) or not isinstance(alpha, (int, float, np.integer, np.floating)) \
             or not 0 < float(alpha) < 1:
-        example = "0.8" if name == "power" else "0.05 (95 % intervals)"
+        example = example or ("0.8" if name == "power" else "0.05 (95 % intervals)")
         raise ParameterError(f"{name}={alpha!r} must be a probability strictly between 0 and 1, e.g. {example}.")
     return float(alpha)
 
@@ -73,8 +73,6 @@ def removed_in() -> str:
     major, minor = (int(p) for p in __version__.split(".")[:2])
     return f"{major}.{minor + 1}.0"
 
-
-_removed_in = removed_in
 
 
 
@@ -151,7 +149,7 @@ def legacy_arguments(*, renamed: dict | None = None, positional: tuple = ()):
                 if old in kwargs:
                     if new in kwargs:
                         raise TypeError(f"{name}() got both {old}= (the old name) and {new}=: give only {new}=.")
-                    warnings.warn(f"{name}({old}=...) is deprecated and stops working in {_removed_in()}: "
+                    warnings.warn(f"{name}({old}=...) is deprecated and stops working in {removed_in()}: "
                                   f"use {new}=... instead.", FutureWarning, stacklevel=_stacklevel())
                     kwargs[new] = kwargs.pop(old)
             if len(args) > n_positional and positional:
@@ -165,7 +163,7 @@ def legacy_arguments(*, renamed: dict | None = None, positional: tuple = ()):
                         raise TypeError(f"{name}() got multiple values for argument {key!r}.")
                 given = ", ".join(f"{k}=..." for k in names)
                 warnings.warn(f"{name}(): passing {', '.join(names)} by position is deprecated and stops "
-                              f"working in {_removed_in()}: write {given}.", FutureWarning,
+                              f"working in {removed_in()}: write {given}.", FutureWarning,
                               stacklevel=_stacklevel())
                 kwargs.update(zip(names, extra))
                 args = args[:n_positional]

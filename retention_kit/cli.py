@@ -131,10 +131,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     plan = rep.add_argument_group("experiment plan", textwrap.fill(
         "While part of the customers are not yet mature (assigned too recently to know whether "
-                           "they were retained), or with --planned-n or --looks, the experiment is read as an interim "
-                           "look of a group-sequential plan (O'Brien-Fleming-type boundaries), which says whether "
-                           "the evidence is strong enough to stop early; the report also says when the experiment "
-                           "can be read in full at the observed enrolment rate.", width=76))
+        "they were retained), or with --planned-n or --looks, the experiment is read as an interim "
+        "look of a group-sequential plan (O'Brien-Fleming-type boundaries), which says whether "
+        "the evidence is strong enough to stop early; the report also says when the experiment "
+        "can be read in full at the observed enrolment rate.", width=76))
     plan.add_argument("--planned-n", metavar="N",
                       help="planned mature customers per arm at the plan's last look, e.g. 1500 (default: the "
                            "sample that --mde needs from the control's observed retention, 80%% power)")

@@ -113,7 +113,7 @@ def check_labels(columns, what: str = "events") -> None:
     if not columns.is_unique:
         repeated = list(dict.fromkeys(columns[columns.duplicated()]))
         raise DataError(
-            f"Column name{'s' if len(repeated) > 1 else ''} {_example(repeated)} appear{'' if len(repeated) > 1 else 's'} "
+            f"Column name{'s' if len(repeated) > 1 else ''} {example_text(repeated)} appear{'' if len(repeated) > 1 else 's'} "
             f"more than once in {what}, so the column to use is ambiguous. Keep one of each, "
             "e.g. df = df.loc[:, ~df.columns.duplicated()], or rename them.")
 
@@ -146,7 +146,7 @@ def missing_dates_message(col: str, n: int, n_rows: int, first: str = "", engine
 def bad_dates_message(col: str, n_bad: int, n_rows: int, examples: list, engine: bool = False) -> str:
     """Text that is not an ISO 8601 date: day/month layouts are refused, never guessed, with
     the same words on every engine."""
-    shown = _example(examples)
+    shown = example_text(examples)
     readable = False
     if examples:
         with warnings.catch_warnings():
@@ -189,14 +189,14 @@ def parse_times(series: pd.Series, col: str, report: DataQualityReport) -> tuple
             f"Column {col!r} holds periods ({s.dtype}), not timestamps. Convert them to the start of "
             f"each period: df[{col!r}] = df[{col!r}].dt.to_timestamp().")
     if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        raise DataError(numeric_dates_message(col, f"{_example(s.dropna())} ({s.dtype})"))
+        raise DataError(numeric_dates_message(col, f"{example_text(s.dropna())} ({s.dtype})"))
     if pd.api.types.is_bool_dtype(s):
         raise DataError(f"Column {col!r} holds True/False values, not dates. Name the column that holds "
                         "the event times with time_col=.")
     missing = s.isna()
     if missing.any():
         rows = s.index[missing]
-        raise DataError(missing_dates_message(col, int(missing.sum()), len(s), _example(rows)))
+        raise DataError(missing_dates_message(col, int(missing.sum()), len(s), example_text(rows)))
     if pd.api.types.is_datetime64_any_dtype(s):
         unit = np.datetime_data(s.dtype.base if isinstance(s.dtype, pd.DatetimeTZDtype) else s.dtype)[0]
         if unit not in ("ns",) and len(s):
@@ -294,8 +294,8 @@ def plain_ids(ids: pd.Series, col: str) -> pd.Series:
             text = ids.map(lambda v: isinstance(v, str))
             other = ids[~text & ids.notna()]
             raise DataError(
-                f"Column {col!r} mixes text and numbers (e.g. {_example(ids[text].head(1))} and "
-                f"{_example(other.head(1))}; {int((~text & ids.notna()).sum()):,} of {len(ids):,} ids are "
+                f"Column {col!r} mixes text and numbers (e.g. {example_text(ids[text].head(1))} and "
+                f"{example_text(other.head(1))}; {int((~text & ids.notna()).sum()):,} of {len(ids):,} ids are "
                 f"not text), so the same customer could be counted twice ('1' and 1). Make them one "
                 f"type first, e.g. df[{col!r}] = df[{col!r}].astype(str).")
     return ids
@@ -349,11 +349,6 @@ def parse_flags(values: pd.Series, col: str, *, what: str = "churn flag", true_w
             f"{true_word}/{false_word} in any case: {int(bad.sum()):,} of {len(s):,} rows are not ({' and '.join(parts)}). "
             f"Map those values explicitly first, e.g. {fix}, or drop those rows.")
     return parsed.to_numpy(dtype=bool)
-
-
-# The helpers above (ids, times, examples) are shared with the analysis modules under their public names; the
-# underscored names stay for imports not yet moved.
-_example, _to_datetime, _customer_ids = example_text, parse_times, plain_ids
 
 
 def resolve_as_of(as_of, last_time: pd.Timestamp, first_time: pd.Timestamp | None = None,
@@ -470,7 +465,7 @@ def _validate_frame(events, customer_col, time_col, amount_col, keep_cols, missi
     frame = frame.reset_index(drop=True) if not frame.index.is_unique else frame
 
     raw_ids = frame[CUSTOMER]
-    ids = _customer_ids(raw_ids, customer_col)
+    ids = plain_ids(raw_ids, customer_col)
     if ids is not raw_ids:  # only when converted: assigning copies the column (8 MB per 1M int ids)
         frame[CUSTOMER] = ids
     no_id = frame[CUSTOMER].isna()
@@ -479,13 +474,13 @@ def _validate_frame(events, customer_col, time_col, amount_col, keep_cols, missi
         if missing_customers == "raise":
             raise DataError(
                 f"Column {customer_col!r} is empty in {n:,} of {len(frame):,} rows (first at index "
-                f"{_example(frame.index[no_id])}). Events without a customer cannot be "
+                f"{example_text(frame.index[no_id])}). Events without a customer cannot be "
                 f"attributed: drop them first (df = df.dropna(subset=[{customer_col!r}])) or fill the ids."
             )
         frame = frame[~no_id]
         report.add(customer_col, n, "dropped", "no customer id")
 
-    frame[TIME], tz = _to_datetime(frame[TIME], time_col, report)
+    frame[TIME], tz = parse_times(frame[TIME], time_col, report)
 
     if AMOUNT in frame:
         amount = frame[AMOUNT]
@@ -495,7 +490,7 @@ def _validate_frame(events, customer_col, time_col, amount_col, keep_cols, missi
             if bad.any():
                 raise DataError(
                     f"Column {amount_col!r}: {int(bad.sum()):,} values are not numbers, for "
-                    f"example {_example(amount[bad])}. Strip currency signs and thousands "
+                    f"example {example_text(amount[bad])}. Strip currency signs and thousands "
                     f"separators, e.g. df[{amount_col!r}] = df[{amount_col!r}].str.replace('[$,]', '', "
                     "regex=True).astype(float)."
                 )
@@ -504,19 +499,19 @@ def _validate_frame(events, customer_col, time_col, amount_col, keep_cols, missi
         infinite = np.isinf(amount.to_numpy())
         if infinite.any():
             raise DataError(nonfinite_amounts_message(amount_col, int(infinite.sum()),
-                                                      _example(amount[infinite])))
+                                                      example_text(amount[infinite])))
         if amount.isna().any():
             n = int(amount.isna().sum())
             raise DataError(
                 f"Column {amount_col!r} is missing in {n:,} rows (first at index "
-                f"{_example(amount.index[amount.isna()])}). Fill them (0 if nothing was paid) "
+                f"{example_text(amount.index[amount.isna()])}). Fill them (0 if nothing was paid) "
                 "or drop those rows."
             )
         negative = amount < 0
         if negative.any():
             raise DataError(
                 f"Column {amount_col!r} has {int(negative.sum()):,} negative values, for example "
-                f"{_example(amount[negative])} (refunds or returns?). Revenue retention needs "
+                f"{example_text(amount[negative])} (refunds or returns?). Revenue retention needs "
                 "purchases only: remove refund rows, or net them against their purchase, "
                 "before the analysis."
             )

@@ -9,6 +9,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from .._options import check_alpha
 from ..errors import DataError, ParameterError
 from ..results import Result, render_html
 
@@ -27,11 +28,8 @@ def choose(value, options, name: str, aliases: dict | None = None) -> str:
 
 
 def check_probability(value, name: str, example: str = "0.05") -> float:
-    """A probability strictly between 0 and 1 (alpha, power, a rate)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not 0 < float(value) < 1:
-        raise ParameterError(f"{name}={value!r} must be a probability strictly between 0 and 1, e.g. {example}.")
-    return float(value)
+    """A probability strictly between 0 and 1 (alpha, power, a rate): the kit's one check."""
+    return check_alpha(value, name, example)
 
 
 def check_positive(value, name: str, example: str) -> float:

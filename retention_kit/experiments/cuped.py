@@ -74,6 +74,19 @@ def _two_arms(data: pd.DataFrame, arm_col: str, control: str, treatment: str | N
     return two_arms(data, arm_col, control, treatment)
 
 
+def _two_arm_frame(data, needed: list, covariates, alpha, *, arm_col: str, control: str, treatment,
+                   hint: str):
+    """The checked inputs every adjusted comparison starts from: the covariates as a list, alpha,
+    the treatment arm's name, the rows of the two arms and a boolean "is treatment" Series."""
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(f"data must be a pandas DataFrame with one row per customer; got {type(data).__name__}.")
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    alpha = check_probability(alpha, "alpha")
+    _check_columns(data, [*needed, arm_col, *covariates], hint)
+    treatment, in_t, in_c = _two_arms(data, arm_col, control, treatment)
+    return covariates, alpha, treatment, data[in_t | in_c], in_t[in_t | in_c]
+
+
 def _ols_hc2(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Coefficients and HC2 covariance of least squares of y on X."""
     xtx_inv = np.linalg.inv(X.T @ X)
@@ -281,15 +294,11 @@ def cuped(data: pd.DataFrame, outcome: str, covariates, *, arm_col: str = "arm",
     >>> round(res.variance_reduction, 2)
     0.76
     """
-    if not isinstance(data, pd.DataFrame):
-        raise ParameterError(f"data must be a pandas DataFrame with one row per customer; got {type(data).__name__}.")
-    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    alpha = check_probability(alpha, "alpha")
-    _check_columns(data, [outcome, arm_col, *covariates], "Pass the names with outcome=, covariates= and arm_col=.")
-    treatment, in_t, in_c = _two_arms(data, arm_col, control, treatment)
-    frame = data[in_t | in_c]
+    covariates, alpha, treatment, frame, is_t = _two_arm_frame(
+        data, [outcome], covariates, alpha, arm_col=arm_col, control=control, treatment=treatment,
+        hint="Pass the names with outcome=, covariates= and arm_col=.")
     y = outcome_values(frame[outcome], outcome)
-    is_t = in_t[in_t | in_c].astype(float)
+    is_t = is_t.astype(float)
     n_t, n_c = int(is_t.sum()), int(len(is_t) - is_t.sum())
     if min(n_t, n_c) < 2:
         raise DataError(f"Each arm needs at least 2 customers; {treatment} has {n_t}, {control} has {n_c}.")
@@ -392,15 +401,9 @@ def cuped_rmst(data: pd.DataFrame, horizon: float, covariates, *, duration_col: 
         ``summary`` rows ``unadjusted`` and ``adjusted`` (RMST difference in the durations' unit).
     """
     tau = horizon
-    if not isinstance(data, pd.DataFrame):
-        raise ParameterError(f"data must be a pandas DataFrame with one row per customer; got {type(data).__name__}.")
-    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    alpha = check_probability(alpha, "alpha")
-    _check_columns(data, [duration_col, event_col, arm_col, *covariates],
-                   "Pass the names with duration_col=, event_col=, arm_col= and covariates=.")
-    treatment, in_t, in_c = _two_arms(data, arm_col, control, treatment)
-    frame = data[in_t | in_c]
-    is_t = in_t[in_t | in_c]
+    covariates, alpha, treatment, frame, is_t = _two_arm_frame(
+        data, [duration_col, event_col], covariates, alpha, arm_col=arm_col, control=control,
+        treatment=treatment, hint="Pass the names with duration_col=, event_col=, arm_col= and covariates=.")
     durations = outcome_values(frame[duration_col], duration_col)
     events = outcome_values(frame[event_col], event_col).astype(bool)
     y = np.empty(len(frame))
@@ -508,7 +511,7 @@ class AdjustedHazardRatio(ResultMixin):
         ``color=`` or ``label=``."""
         from matplotlib.lines import Line2D
 
-        from ..plotting import artist_kwargs, get_axes, label
+        from ..plotting import artist_kwargs, get_axes, label, ratio_axis
 
         ax = get_axes(ax)
         t = self.table
@@ -517,11 +520,7 @@ class AdjustedHazardRatio(ResultMixin):
                     **artist_kwargs(kwargs, Line2D, fmt="o", capsize=4))
         ax.axvline(1, color="grey", lw=1, ls="--")
         ax.set_xscale("log")
-        from matplotlib.ticker import FuncFormatter
-
-        plain = FuncFormatter(lambda v, _: f"{v:g}")
-        ax.xaxis.set_major_formatter(plain)
-        ax.xaxis.set_minor_formatter(plain)
+        ratio_axis(ax, "x")
         ax.set_ylim(-0.6, len(t) - 0.4)
         ax.set_yticks(y, [f"{name} ({'conditional' if name == 'adjusted' else 'marginal'})" for name in t.index])
         return label(ax, title=self.title,
@@ -627,15 +626,9 @@ def cuped_hazard_ratio(data: pd.DataFrame, covariates, *, duration_col: str = "d
     >>> res.summary["hazard_ratio"].round(2).tolist()  # marginal, then conditional (truth 0.8)
     [0.82, 0.79]
     """
-    if not isinstance(data, pd.DataFrame):
-        raise ParameterError(f"data must be a pandas DataFrame with one row per customer; got {type(data).__name__}.")
-    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    alpha = check_probability(alpha, "alpha")
-    _check_columns(data, [duration_col, event_col, arm_col, *covariates],
-                   "Pass the names with duration_col=, event_col=, arm_col= and covariates=.")
-    treatment, in_t, in_c = _two_arms(data, arm_col, control, treatment)
-    frame = data[in_t | in_c]
-    is_t = in_t[in_t | in_c]
+    covariates, alpha, treatment, frame, is_t = _two_arm_frame(
+        data, [duration_col, event_col], covariates, alpha, arm_col=arm_col, control=control,
+        treatment=treatment, hint="Pass the names with duration_col=, event_col=, arm_col= and covariates=.")
     durations = outcome_values(frame[duration_col], duration_col)
     events = outcome_values(frame[event_col], event_col).astype(bool)
     if np.any(~np.isfinite(durations)) or np.any(durations < 0):
