@@ -42,8 +42,10 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
 	$(BIN)/python benchmarks/run.py $(ARGS)
 
-# Re-execute notebooks and keep only the outputs nbval checks (see README).
+# Write the exercises' headings and questions from retention_kit/course (their single source),
+# then re-execute notebooks and keep only the outputs nbval checks (see README).
 notebooks: $(STAMP)
+	$(BIN)/python tools/render_course.py
 	$(BIN)/python tools/refresh_notebooks.py
 
 # Re-write the saved coffee-shop run in data/ from retention_kit.simulate_shop.

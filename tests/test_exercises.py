@@ -12,18 +12,27 @@ import pandas as pd
 import pytest
 
 import retention_kit as rk
-from retention_kit import exercises
+from retention_kit import course, exercises
 from retention_kit.exercises import check, list_exercises
 
-EXERCISES = exercises._EXERCISES
+EXERCISES = course.all_exercises()
 MISTAKES = [(e.id, m.key) for e in EXERCISES for m in e.mistakes]
 
 
 def _solution(exercise_id):
-    return exercises._BY_ID[exercise_id].solve()
+    return course.get_exercise(exercise_id).solve()
 
 
 # -- structure --------------------------------------------------------------------------
+
+def test_rk_exercises_is_the_course_under_the_notebooks_name():
+    # The notebooks call rk.exercises.check; the checker and the content live in retention_kit.course.
+    assert rk.exercises is exercises
+    for name in course.__all__:
+        assert getattr(exercises, name) is getattr(course, name), name
+    assert exercises.__all__ == course.__all__
+    assert {"check", "list_exercises", "CheckResult", "Exercise"} <= set(exercises.__all__)
+
 
 def test_every_main_notebook_has_two_or_three_exercises_each_with_anticipated_mistakes():
     per_notebook = list_exercises().groupby("notebook").size()
@@ -50,7 +59,7 @@ def test_list_exercises_filters_by_notebook_number_and_refuses_an_unknown_one():
 
 @pytest.mark.parametrize("exercise_id", [e.id for e in EXERCISES])
 def test_the_right_answer_passes_also_rounded_as_the_question_asks(exercise_id):
-    ex = exercises._BY_ID[exercise_id]
+    ex = course.get_exercise(exercise_id)
     right = _solution(exercise_id).right
     decimals = {"fraction": 3, "days": 1, "customers": 0, "z": 3, "events": 0, "weeks": 1,
                 "percent": 2}[ex.unit]
@@ -69,7 +78,7 @@ def test_rates_are_accepted_as_percentages_too(exercise_id):
 
 @pytest.mark.parametrize("exercise_id", [e.id for e in EXERCISES])
 def test_a_clearly_wrong_answer_is_not_yet_with_the_general_hint(exercise_id):
-    ex = exercises._BY_ID[exercise_id]
+    ex = course.get_exercise(exercise_id)
     right = _solution(exercise_id).right
     wrong = right + 0.3 if ex.unit == "fraction" else right * 1.5 + 7
     result = check(exercise_id, wrong)
@@ -81,7 +90,7 @@ def test_a_clearly_wrong_answer_is_not_yet_with_the_general_hint(exercise_id):
 
 @pytest.mark.parametrize(("exercise_id", "key"), MISTAKES)
 def test_each_anticipated_mistake_gets_its_hint(exercise_id, key):
-    ex = exercises._BY_ID[exercise_id]
+    ex = course.get_exercise(exercise_id)
     sol = _solution(exercise_id)
     hint = next(m.hint for m in ex.mistakes if m.key == key)
     for wrong in np.atleast_1d(sol.wrong[key]):
@@ -133,7 +142,7 @@ def test_cohorts_1_matches_hand_counts_from_the_raw_cdnow_log():
 
 def test_cohorts_1_mistakes_match_hand_counts_and_get_their_hints():
     cdnow, cohort, log = _cdnow_week_of_3_march()
-    ex = exercises._BY_ID["cohorts-1"]
+    ex = course.get_exercise("cohorts-1")
     next_week = (log["date"] >= "1997-03-10") & (log["date"] < "1997-03-17")
     back = log.loc[next_week, "customer_id"].nunique()
     since = (log["date"] - log["first"]).dt.days
@@ -159,7 +168,7 @@ def test_cohorts_1_mistakes_match_hand_counts_and_get_their_hints():
 def test_survival_answers_match_lifelines_on_the_same_lifetimes():
     from lifelines import KaplanMeierFitter
 
-    life = exercises._shop_lifetimes()
+    life = course.survival.shop_lifetimes()
     kmf = KaplanMeierFitter().fit(life["duration"], life["churned"])
     assert _solution("survival-1").right == pytest.approx(float(kmf.predict(60)), abs=1e-12)
     assert _solution("survival-2").right == pytest.approx(kmf.median_survival_time_, abs=1e-9)
@@ -172,7 +181,7 @@ def test_ab_1_counts_only_mature_customers_by_hand():
     shop = rk.load_coffee_shop()
     # The as-of instant the kit resolves "2024-06-30" to (the as-of day counts as observed).
     with pytest.warns(rk.RetentionWarning):  # immature customers; customers assigned later
-        as_of = exercises._compare("2024-06-30").as_of
+        as_of = course.ab.loyalty_comparison("2024-06-30").as_of
     assert as_of.normalize() == pd.Timestamp("2024-06-30")
     loyal = shop.assignments[shop.assignments["arm"] == "loyalty"].set_index("customer_id")["date"]
     mature = loyal[loyal + pd.Timedelta(days=60) <= as_of]  # horizon 30 + window (= churn_after) 30
@@ -188,7 +197,7 @@ def test_ab_1_counts_only_mature_customers_by_hand():
 def test_ab_3_matches_statsmodels_sample_size_for_two_proportions():
     from statsmodels.stats.proportion import samplesize_proportions_2indep_onetail
 
-    base = exercises._planning_baseline()
+    base = course.ab.planning_baseline()
     expected = samplesize_proportions_2indep_onetail(0.05, base, 0.8, alpha=0.05, alternative="two-sided")
     assert _solution("ab-3").right == np.ceil(expected)
 
@@ -242,7 +251,7 @@ def test_experiments_4_quotes_the_variance_reduction_notebook_07_prints():
     outputs = "".join("".join(o.get("text", "")) for c in json.loads(path.read_text())["cells"]
                       if c["cell_type"] == "code" for o in c.get("outputs", []))
     assert "variance reduction: 22.0%; interval width ratio: 0.883" in outputs
-    assert exercises._CAMPAIGN_VARIANCE_REDUCTION == 0.22
+    assert course.experiments.CAMPAIGN_VARIANCE_REDUCTION == 0.22
 
 
 def test_experiments_4_cuped_shrinks_the_variance_by_rho_squared():
@@ -263,7 +272,7 @@ def test_experiments_4_cuped_shrinks_the_variance_by_rho_squared():
 def test_experiments_5_is_the_delta_method_bound_by_hand():
     from scipy import stats
 
-    customers = exercises._shop_customers()
+    customers = course.experiments.shop_customers()
     # The table is notebook 07's: 3,000 customers, all mature at the end of the data.
     assert len(customers) == 3000 and customers["mature"].all()
     # Delta method for the ratio of two independent means (Deng, Knoblich & Lu 2018):
@@ -312,7 +321,7 @@ def test_the_notebook_and_its_solutions_ask_the_checkers_question(exercise_id):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1] / "notebooks"
-    ex = exercises._BY_ID[exercise_id]
+    ex = course.get_exercise(exercise_id)
     for path in (root / f"{ex.notebook}.ipynb", root / "solutions" / "07_experiments_solutions.ipynb"):
         cells = json.loads(path.read_text())["cells"]
         text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
@@ -359,3 +368,11 @@ def test_results_read_well_as_text_and_html():
     assert repr(result).splitlines()[0] == "✓ crr-1: right"
     html = result._repr_html_()
     assert "retention-kit" in html and "CRR = (E - N) / S" in html
+
+
+def test_an_exercise_id_is_registered_once():
+    from retention_kit.course.checker import register
+
+    with pytest.raises(ValueError, match="'crr-1' is registered twice"):
+        register(course.get_exercise("crr-1"))
+    assert [e.id for e in course.all_exercises()].count("crr-1") == 1
