@@ -12,14 +12,32 @@ import numpy as np
 
 from .errors import ParameterError
 
-__all__ = ["caller_stacklevel", "choose", "check_alpha", "check_horizon", "legacy_arguments", "removed_in", "renamed"]
+__all__ = ["caller_stacklevel", "choose", "check_alpha", "check_horizon", "legacy_arguments", "removed_in", "renamed",
+           "renamed_attributes"]
 
 
-def choose(value, options, name: str):
+def choose(value, options, name: str, *, aliases: dict | None = None, separator: str | None = None):
     """The canonical value of an option, or a :class:`ParameterError` naming the closest one.
 
-    ``options`` is a sequence of accepted values, or a dict from accepted spellings to the
-    canonical value. Text is compared stripped and in lower case.
+    The kit's one reader of string options ("did you mean" included); every module uses it.
+
+    Parameters
+    ----------
+    value
+        What the caller passed.
+    options : sequence or dict
+        The accepted values, or a dict from accepted spellings to the canonical value.
+    name : str
+        The argument's name, for the message.
+    aliases : dict, optional
+        More accepted spellings (abbreviations, other packages' names) mapped to a canonical
+        value; accepted and suggested, but not listed in the message's "Use one of".
+    separator : str, optional
+        When given, ``"_"``, ``"-"`` and spaces in the text all read as this one character,
+        so ``"OBrien_Fleming"`` and ``"obrien fleming"`` both find ``"obrien-fleming"``.
+
+    Text is compared stripped and in lower case. The message names the closest accepted
+    spelling and lists the options (the dict's spellings, not the aliases).
 
     Examples
     --------
@@ -29,16 +47,27 @@ def choose(value, options, name: str):
     Traceback (most recent call last):
     ...
     retention_kit.errors.ParameterError: periods='relativ' is not an option. Did you mean 'relative'? Use one of ['calendar', 'relative'].
+    >>> choose("Pocock", ("obrien-fleming", "pocock"), "spending", aliases={"asp": "pocock"})
+    'pocock'
+    >>> choose("OBrien_Fleming", ("obrien-fleming", "pocock"), "spending", separator="-")
+    'obrien-fleming'
+    >>> choose("ASP", ("obrien-fleming", "pocock"), "spending", aliases={"asp": "pocock"})
+    'pocock'
     """
     key = value.strip().lower() if isinstance(value, str) else value
-    try:
-        found = key in options
-    except TypeError:  # an unhashable value (a list) is no option
-        found = False
-    if found:
-        return options[key] if isinstance(options, dict) else key
+    if separator is not None and isinstance(key, str):
+        key = separator.join(key.replace("_", " ").replace("-", " ").split())
+    aliases = aliases or {}
+    for table in (options, aliases):
+        try:
+            found = key in table
+        except TypeError:  # an unhashable value (a list) is no option
+            found = False
+        if found:
+            return table[key] if isinstance(table, dict) else key
     names = list(options)
-    close = difflib.get_close_matches(str(value).strip().lower(), [str(n) for n in names], n=1, cutoff=0.5)
+    text = key if isinstance(key, str) else str(value).strip().lower()
+    close = difflib.get_close_matches(text, [str(n) for n in [*names, *aliases]], n=1, cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise ParameterError(f"{name}={value!r} is not an option.{hint} Use one of {names}.")
 
@@ -180,6 +209,68 @@ def legacy_arguments(*, renamed: dict | None = None, positional: tuple = ()):
 def renamed(**old_to_new):
     """``@renamed(t="horizon")``: :func:`legacy_arguments` for renamed keywords only."""
     return legacy_arguments(renamed=old_to_new)
+
+
+
+def renamed_attributes(**old_to_new):
+    """Class decorator: a result's renamed attributes keep their old names for one release.
+
+    ``@renamed_attributes(t="horizon")`` adds a property ``t`` that reads (and sets)
+    ``horizon`` with a ``FutureWarning`` naming the new attribute and the release the old
+    one goes away in, as :func:`legacy_arguments` does for arguments. Pickles made before the
+    rename (their state holds ``t``) load into ``horizon``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from dataclasses import dataclass
+    >>> @renamed_attributes(t="horizon")
+    ... @dataclass
+    ... class Area:
+    ...     horizon: float
+    >>> with warnings.catch_warnings(record=True) as w:
+    ...     warnings.simplefilter("always")
+    ...     Area(5.0).t
+    5.0
+    >>> print(w[0].message)
+    Area.t is deprecated and stops working in 0.3.0: use Area.horizon instead.
+    """
+    import warnings
+
+    def attribute(cls_name: str, old: str, new: str) -> property:
+        message = (f"{cls_name}.{old} is deprecated and stops working in {{}}: use {cls_name}.{new} "
+                   "instead.")
+
+        def get(self):
+            warnings.warn(message.format(removed_in()), FutureWarning, stacklevel=caller_stacklevel())
+            return getattr(self, new)
+
+        def set_(self, value):
+            warnings.warn(message.format(removed_in()), FutureWarning, stacklevel=caller_stacklevel())
+            setattr(self, new, value)
+
+        return property(get, set_, doc=f"Deprecated: :attr:`{new}` (until {removed_in()}).")
+
+    def decorate(cls):
+        for old, new in old_to_new.items():
+            if old in getattr(cls, "__dataclass_fields__", {}):
+                raise AssertionError(f"{cls.__qualname__} still has a field {old!r}")
+            setattr(cls, old, attribute(cls.__name__, old, new))
+        previous = cls.__dict__.get("__setstate__")
+
+        def __setstate__(self, state):
+            if isinstance(state, dict):
+                state = {old_to_new.get(k, k): v for k, v in state.items()}
+            if previous is not None:
+                previous(self, state)
+            else:
+                self.__dict__.update(state)
+
+        cls.__setstate__ = __setstate__
+        cls._renamed_attributes = {**getattr(cls, "_renamed_attributes", {}), **old_to_new}
+        return cls
+
+    return decorate
 
 
 _UNIT_DAYS = {"days": 1.0, "day": 1.0, "weeks": 7.0, "week": 7.0}

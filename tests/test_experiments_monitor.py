@@ -205,3 +205,78 @@ def test_monitoring_at_unplanned_looks_holds_alpha_by_simulation():
         naive += bool((np.abs(z) >= 1.959964).any())
     assert abs(hits / sims - 0.05) < 0.015
     assert naive / sims > 0.09
+
+
+# -- the design recomputed at the looks taken (K looks, not K + 1) ------------------------------
+
+def _exit_probability(t, c, j, sides):
+    """P(some |Z_i| >= c_i (Z_i >= c_i one-sided), i <= j) under H0 for the canonical joint
+    distribution of the Z statistics: standard normal, corr(Z_i, Z_l) = sqrt(t_i / t_l) for
+    t_i <= t_l (Jennison & Turnbull 2000, section 3.1). scipy's multivariate normal CDF (Genz's
+    algorithm): no recursion, grid or code shared with the module."""
+    t, c = np.asarray(t[:j], float), np.asarray(c[:j], float)
+    corr = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    mvn = stats.multivariate_normal(mean=np.zeros(j), cov=corr, abseps=1e-8, releps=1e-8, maxpts=1_000_000)
+    inside = mvn.cdf(c, lower_limit=-c) if sides == 2 else mvn.cdf(c)
+    return 1.0 - float(inside)
+
+
+def _independent_boundary(t, c_before, spent, sides, near):
+    """The boundary at look len(c_before) + 1 that brings the exit probability to ``spent``,
+    given the boundaries already used at the earlier looks (searched within 0.25 of ``near``)."""
+    from scipy import optimize
+
+    j = len(c_before) + 1
+    return optimize.brentq(lambda x: _exit_probability(t, [*c_before, x], j, sides) - spent, near - 0.25,
+                           near + 0.25, xtol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["look 2 of 4 early, two-sided O'Brien-Fleming",
+                                  "observed earlier look, one-sided Pocock"])
+def test_unplanned_look_replaces_the_planned_one_and_later_boundaries_spend_the_rest(case):
+    if case.startswith("look 2"):
+        design = spending_boundaries(looks=4)  # gsDesign sfLDOF 4 looks: 4.3326, 2.9631, 2.3590, 2.0141
+        res = monitor_look(design, 1.0, 450, 1000)
+        expected_t = [0.25, 0.45, 0.75, 1.0]
+    else:
+        design = spending_boundaries([0.4, 0.65, 1.0], alpha=0.05, spending="pocock", sides=1)
+        res = monitor_look(design, 1.0, 500, 1000, earlier_information=[330], earlier_z=[0.2])
+        expected_t = [0.33, 0.5, 1.0]
+    seq = res.design
+    # K looks: this look in place of the planned one (not next to it), then the planned later looks.
+    assert seq.information_fractions.tolist() == pytest.approx(expected_t, abs=1e-12)
+    assert seq.looks == design.looks
+    # The same design as planning these fractions from the start (what report.look_design drew).
+    planned_here = spending_boundaries(expected_t, alpha=design.alpha, spending=design.spending, sides=design.sides)
+    assert seq.boundaries == pytest.approx(planned_here.boundaries, abs=1e-9)
+    # Every look's exit probability is the alpha spent by its fraction, given the boundaries
+    # before it; each boundary is solved again from the multivariate normal and agrees.
+    for j in range(1, seq.looks + 1):
+        spent = float(seq.cumulative_alpha[j - 1])
+        assert spent == pytest.approx(float(rk.alpha_spent(expected_t[j - 1], alpha=design.alpha,
+                                                           spending=design.spending, sides=design.sides)), abs=1e-15)
+        assert _exit_probability(expected_t, seq.boundaries, j, design.sides) == pytest.approx(spent, abs=2e-7)
+        if j > res.look:  # the recomputed later looks
+            assert seq.boundaries[j - 1] == pytest.approx(
+                _independent_boundary(expected_t, seq.boundaries[:j - 1], spent, design.sides, seq.boundaries[j - 1]),
+                abs=1e-4)
+
+
+def test_unplanned_look_keeps_the_plans_boundaries_up_to_this_look():
+    design = spending_boundaries(looks=4)
+    res = monitor_look(design, 1.0, 450, 1000)
+    assert res.design.boundaries[0] == pytest.approx(4.3326, abs=5e-5)  # gsDesign, planned look 1
+    spent = rk.alpha_spent(0.45)  # look 2 at 45 %: what the spending function allows by then
+    assert res.design.cumulative_alpha[1] == pytest.approx(spent, abs=1e-15)
+    # At the planned fractions the monitor's design is the plan itself.
+    on_plan = monitor_look(design, 1.0, 500, 1000).design
+    assert on_plan.boundaries == pytest.approx(design.boundaries, abs=1e-9)
+    # An early look 1 of a futility design: three looks, and the plot draws three points.
+    fut = spending_boundaries([0.4, 0.65, 1.0], alpha=0.05, spending="pocock", sides=1).with_futility(0.9, "pocock")
+    early = monitor_look(fut, 0.5, 300, 1000)
+    assert early.design.information_fractions.tolist() == pytest.approx([0.3, 0.65, 1.0])
+    assert early.futility.futility.size == 3
+    ax = early.plot()
+    assert len(ax.lines[0].get_xdata()) == 3
+    import matplotlib.pyplot as plt
+    plt.close("all")

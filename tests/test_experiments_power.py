@@ -128,7 +128,7 @@ def test_rmst_variance_equals_closed_form_without_censoring(hazard, tau):
 
 def _simulate_rmst(plan, hazard_c, hazard_t, sims, seed, accrual=None, min_follow_up=None):
     rng = np.random.default_rng(seed)
-    tau = plan.tau
+    tau = plan.horizon
     diffs, z = [], []
     for _ in range(sims):
         est = []

@@ -12,7 +12,7 @@ from retention_kit.errors import DataError, ParameterError
 from retention_kit.experiments import (
     classical_boundaries, confidence_sequence, crossing_probabilities, sequential_test, spending_boundaries,
 )
-from retention_kit.experiments.sequential import _mixture_multiplier, _mixture_rho
+from retention_kit.experiments.confidence_sequences import _mixture_multiplier, _mixture_rho
 
 matplotlib.use("Agg")
 

@@ -59,7 +59,7 @@ def test_hand_example():
     z = stats.norm.ppf(0.975)
     assert res.ci_lower == pytest.approx(res.value - z * res.std_error)
     assert res.ci_upper == pytest.approx(res.value + z * res.std_error)
-    assert res.t == 5
+    assert res.horizon == 5
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -164,7 +164,7 @@ def test_result_object_reads_well():
     assert list(res.summary.columns) == ["group", "horizon", "rmst", "std_error", "ci_lower", "ci_upper",
                                          "customers", "churned"]
     assert "4.1 days" in res.explain() and "walk-in" in res.explain()
-    assert "RMSTResult(t=5" in repr(res)
+    assert "RMSTResult(horizon=5" in repr(res)
     assert "Restricted mean survival time" in res._repr_html_()
 
 

@@ -3,7 +3,6 @@ formatting for sentences and the result mix-in (``summary``, ``explain``, repr, 
 
 from __future__ import annotations
 
-import difflib
 import math
 
 import numpy as np
@@ -12,19 +11,6 @@ import pandas as pd
 from .._options import check_alpha
 from ..errors import DataError, ParameterError
 from ..results import Result, render_html
-
-
-def choose(value, options, name: str, aliases: dict | None = None) -> str:
-    """Read a string option; a misspelling raises with the closest valid choice."""
-    key = str(value).strip().lower().replace("_", "-").replace(" ", "-")
-    aliases = aliases or {}
-    if key in options:
-        return key
-    if key in aliases:
-        return aliases[key]
-    close = difflib.get_close_matches(key, list(options) + list(aliases), n=1, cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ParameterError(f"{name}={value!r} is not an option.{hint} Use one of {list(options)}.")
 
 
 def check_probability(value, name: str, example: str = "0.05") -> float:
@@ -46,6 +32,34 @@ def check_sides(sides) -> int:
     return int(sides)
 
 
+def check_looks(looks) -> int:
+    """A number of equally spaced looks, 1 to 200."""
+    if isinstance(looks, bool) or not isinstance(looks, (int, np.integer)) or not 1 <= looks <= 200:
+        raise ParameterError(f"looks={looks!r} must be a whole number of looks between 1 and 200.")
+    return int(looks)
+
+
+def check_fractions(values, name: str, normalise: bool = True) -> np.ndarray:
+    """Information (or its fractions, at most 1 when ``normalise``) at each look: positive,
+    strictly increasing, at most 200 looks."""
+    try:
+        t = np.atleast_1d(np.asarray(values, dtype=float))
+    except (TypeError, ValueError):
+        raise ParameterError(f"{name}={values!r} must be numbers, e.g. [0.25, 0.5, 0.75, 1].") from None
+    if t.ndim != 1 or t.size == 0 or not np.all(np.isfinite(t)) or np.any(t <= 0):
+        raise ParameterError(f"{name} must be positive numbers, one per look, e.g. [0.25, 0.5, 0.75, 1]; "
+                             f"got {values!r}.")
+    if np.any(np.diff(t) <= 0):
+        raise ParameterError(f"{name} must increase strictly from look to look; got {t.tolist()}.")
+    if normalise and t[-1] > 1 + 1e-12:
+        raise ParameterError(
+            f"{name} must not exceed 1 (the planned maximum information); got {t.tolist()}. Divide the "
+            "information at each look by the planned total, or use sequential_test for an overrun.")
+    if t.size > 200:
+        raise ParameterError(f"{name}: at most 200 looks are supported; got {t.size}.")
+    return t
+
+
 def check_allocation(allocation) -> float:
     """Share of customers in the treatment arm."""
     return check_probability(allocation, "allocation", "0.5 for equal arms")
@@ -62,6 +76,12 @@ def p_is(p: float) -> str:
     """A p-value for sentences: "= 0.017" or "< 0.0001"."""
     text = fmt_p(p)
     return text if text.startswith("<") else f"= {text}"
+
+
+def p_at_most(p: float) -> str:
+    """The nominal p-value a boundary corresponds to, for sentences."""
+    text = fmt_p(p)
+    return f"p {text}" if text.startswith("<") else f"p <= {text}"
 
 
 def prob(v: float) -> str:

@@ -120,7 +120,7 @@ class CalendarPlan(ResultMixin):
 
     def sequential_design(self, alpha: float = 0.05, spending: str = "obrien-fleming", sides: int = 2):
         """Lan-DeMets boundaries at this plan's information fractions."""
-        from .sequential import spending_boundaries
+        from .boundaries import spending_boundaries
 
         return spending_boundaries(self.information_fractions, alpha=alpha, spending=spending, sides=sides)
 

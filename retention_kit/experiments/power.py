@@ -34,7 +34,7 @@ from scipy import integrate, stats
 from ..errors import ParameterError
 from ._common import ResultMixin, check_allocation, check_positive, check_probability, check_sides
 from ..results import explains
-from .._options import renamed
+from .._options import renamed, renamed_attributes
 
 __all__ = [
     "HazardRatioPlan",
@@ -213,7 +213,7 @@ def rmst_variance(hazard: float, horizon: float, *, accrual: float | None = None
     """
     tau = horizon
     lam = check_positive(hazard, "hazard", "0.01 per day")
-    tau = check_positive(tau, "tau", "60 (days)")
+    tau = check_positive(tau, "horizon", "60 (days)")
     G = _follow_up_survival(accrual, min_follow_up)
     if G(tau) <= 0:
         raise ParameterError(f"No customer is followed to horizon={tau:g}: accrual + min_follow_up must exceed the horizon.")
@@ -228,11 +228,13 @@ def rmst_variance(hazard: float, horizon: float, *, accrual: float | None = None
     return float(value)
 
 
+@renamed_attributes(tau="horizon")
 @dataclass(repr=False)
 class RMSTPlan(ResultMixin):
-    """Customers needed to detect a difference in RMST (see :func:`rmst_sample_size`)."""
+    """Customers needed to detect a difference in RMST (see :func:`rmst_sample_size`) up to
+    ``horizon`` (``tau`` until 0.2.0; ``.tau`` still reads it, with a ``FutureWarning``)."""
 
-    tau: float
+    horizon: float
     rmst_control: float
     rmst_treatment: float
     variance_control: float
@@ -267,7 +269,7 @@ class RMSTPlan(ResultMixin):
     @property
     def summary(self) -> pd.DataFrame:
         return pd.DataFrame({
-            "tau": [self.tau], "rmst_control": [self.rmst_control], "rmst_treatment": [self.rmst_treatment],
+            "tau": [self.horizon], "rmst_control": [self.rmst_control], "rmst_treatment": [self.rmst_treatment],
             "difference": [self.difference], "customers": [self.customers], "n_control": [self.n_control],
             "n_treatment": [self.n_treatment], "alpha": [self.alpha], "sides": [self.sides],
             "power": [self.power]})
@@ -279,9 +281,9 @@ class RMSTPlan(ResultMixin):
     @explains
     def explain(self) -> str:
         u = self.time_unit
-        return (f"Within the first {self.tau:g} {u}, control customers are expected to stay {self.rmst_control:.2f} "
-                f"{u} on average and treatment customers {self.rmst_treatment:.2f} (RMST, exponential churn), a "
-                f"difference of {self.difference:+.2f} {u}. Detecting it with a {'two' if self.sides == 2 else 'one'}"
+        return (f"Within the first {self.horizon:g} {u}, control customers are expected to stay "
+                f"{self.rmst_control:.2f} {u} on average and treatment customers {self.rmst_treatment:.2f} (RMST, "
+                f"exponential churn), a difference of {self.difference:+.2f} {u}. Detecting it with a {'two' if self.sides == 2 else 'one'}"
                 f"-sided test at alpha = {self.alpha:g} and {self.power:.0%} power takes {self.customers:,} customers "
                 f"({self.n_control:,} control, {self.n_treatment:,} treatment). Unlike a hazard ratio, the RMST "
                 "difference stays meaningful when the curves are not proportional.")
@@ -328,7 +330,7 @@ def rmst_sample_size(horizon: float, *, churn_control: float, churn_treatment: f
     (46.98, 49.25, 2137)
     """
     tau = horizon
-    tau = check_positive(tau, "tau", "60 (days)")
+    tau = check_positive(tau, "horizon", "60 (days)")
     churn_c = check_probability(churn_control, "churn_control", "0.4")
     by = tau if churn_by is None else check_positive(churn_by, "churn_by", "30 (days)")
     if (churn_treatment is None) == (hazard_ratio is None):

@@ -34,8 +34,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._options import choose
 from ..errors import DataError, ParameterError
-from ._common import ResultMixin, check_probability, choose, p_is, prob, two_arms
+from ._common import ResultMixin, check_probability, p_is, prob, two_arms
 from ..results import explains
 
 __all__ = ["RatioComparison", "ratio_metric", "ratio_from_sums"]
@@ -185,7 +186,7 @@ def ratio_from_sums(treatment: dict, control: dict, *, metric: str = "metric", t
     (12.0, 3.36)
     """
     alpha = check_probability(alpha, "alpha")
-    lift_interval = choose(lift_interval, _LIFT, "lift_interval")
+    lift_interval = choose(lift_interval, _LIFT, "lift_interval", separator="-")
     if margin is not None:
         if isinstance(margin, bool) or not isinstance(margin, (int, float, np.floating)) or not 0 < margin < 1:
             raise ParameterError(f"margin={margin!r} must be a relative loss between 0 and 1, e.g. 0.02 for 2 %.")

@@ -126,79 +126,20 @@ def cox_drivers(lifetimes: pd.DataFrame, *, covariates, weights_col: str | None 
     >>> cox.summary[["level", "reference"]].values.tolist()
     [['app', 'walk-in'], ['delivery', 'walk-in']]
     """
-    from lifelines import CoxPHFitter
-    from lifelines.statistics import proportional_hazard_test
-
     alpha = _check_alpha(alpha)
-    covariates = _as_list(covariates)
-    if not covariates:
-        raise ParameterError("covariates=[...] must name at least one column.")
-    reference = dict(reference or {})
-    for col in reference:
-        if col not in covariates:
-            raise ParameterError(f"reference names {col!r}, which is not among covariates={covariates}.")
+    covariates, reference = _check_covariates(covariates, reference)
     _, groups = _lifetime_groups(lifetimes, None, weights_col, "all", duration_col, event_col)
     g = groups["all"]
     require_columns(lifetimes, {"covariates": c for c in covariates}, what="lifetimes")
-    data = lifetimes[covariates].reset_index(drop=True)
-    na = data.isna().any(axis=1)
-    if na.any():
-        raise DataError(f"Covariates {covariates} are missing in {int(na.sum()):,} rows; fill or drop them.")
-    design = pd.DataFrame(index=data.index)
-    terms = []
-    for col in covariates:
-        s = data[col]
-        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-            design[col] = s.astype(float)
-            terms.append((col, col, str(col), ""))
-            continue
-        s = s.astype(str)
-        counts = pd.Series(g.weights, index=s.index).groupby(s).sum().sort_values(ascending=False, kind="stable")
-        ref = str(reference.get(col, counts.index[0]))
-        if ref not in counts.index:
-            close = difflib.get_close_matches(ref, counts.index.tolist(), n=1)
-            hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ParameterError(f"reference[{col!r}]={ref!r} is not a level of {col!r}.{hint} "
-                                 f"Levels: {sorted(counts.index)}.")
-        if len(counts) < 2:
-            raise DataError(f"Covariate {col!r} has a single level ({ref!r}): it explains nothing.")
-        for level in sorted(counts.index):
-            if level != ref:
-                name = f"{col}[{level}]"
-                design[name] = (s == level).astype(float)
-                terms.append((name, col, level, ref))
+    design, terms = _design_matrix(lifetimes[covariates].reset_index(drop=True), g.weights, reference)
     design["duration"] = g.durations
     design["churned"] = g.events.astype(int)
     if weights_col is not None:
-        total = int(g.weights.sum())
-        if total > _MAX_EXPANDED_ROWS:
-            raise ParameterError(
-                f"weights_col={weights_col!r} stands for {total:,} customers; the Cox fit expands "
-                f"them to rows (Efron ties with weights differ from raw rows) and is limited to "
-                f"{_MAX_EXPANDED_ROWS:,}. Fit a random sample of customers instead.")
-        design = design.loc[np.repeat(design.index.to_numpy(), g.weights.astype(int))].reset_index(drop=True)
+        design = _expand_counts(design, g.weights, weights_col)
     if design["churned"].sum() == 0:
         raise DataError("No customer churned: a Cox model needs events.")
-    cph = CoxPHFitter(alpha=alpha, penalizer=penalizer)
-    cph.fit(design, duration_col="duration", event_col="churned")
-    s = cph.summary
-    lower = [c for c in s.columns if c.startswith("exp(coef) lower")][0]
-    upper = [c for c in s.columns if c.startswith("exp(coef) upper")][0]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=Warning)
-        # "km" (R's cox.zph default) rather than "rank": lifelines' rank transform is a cumsum
-        # over rows, so tied durations get ranks by row order and the p-value changes when
-        # the same customers are shuffled or expanded from counts.
-        ph = proportional_hazard_test(cph, design, time_transform="km").summary
-    ph_table = pd.DataFrame({"term": ph.index.astype(str), "test_statistic": ph["test_statistic"].to_numpy(),
-                             "p_value": ph["p"].to_numpy()})
-    rows = []
-    for name, col, level, ref in terms:
-        rows.append({"covariate": col, "level": level, "reference": ref,
-                     "hazard_ratio": float(s.loc[name, "exp(coef)"]), "ci_lower": float(s.loc[name, lower]),
-                     "ci_upper": float(s.loc[name, upper]), "p_value": float(s.loc[name, "p"]),
-                     "ph_p_value": float(ph_table.set_index("term").loc[name, "p_value"])})
-    table = pd.DataFrame(rows)
+    cph, ph_table = _fit_cox(design, alpha, penalizer)
+    table = _hazard_ratio_table(cph.summary, terms, ph_table)
     bad = ph_table[ph_table["p_value"] < 0.05]
     if len(bad):
         warnings.warn(
@@ -207,3 +148,100 @@ def cox_drivers(lifetimes: pd.DataFrame, *, covariates, weights_col: str | None 
             ProportionalHazardsWarning, stacklevel=2)
     return CoxDrivers(hazard_ratios=table, ph_test=ph_table, fitter=cph, customers=int(len(design)),
                       churned=int(design["churned"].sum()), alpha=alpha)
+
+
+def _check_covariates(covariates, reference) -> tuple[list, dict]:
+    """The covariates as a non-empty list, and ``reference`` as a dict naming only covariates."""
+    covariates = _as_list(covariates)
+    if not covariates:
+        raise ParameterError("covariates=[...] must name at least one column.")
+    reference = dict(reference or {})
+    for col in reference:
+        if col not in covariates:
+            raise ParameterError(f"reference names {col!r}, which is not among covariates={covariates}.")
+    return covariates, reference
+
+
+def _design_matrix(data: pd.DataFrame, weights: np.ndarray, reference: dict) -> tuple[pd.DataFrame, list]:
+    """The Cox design: numeric covariates as they are, the others one 0/1 column per level
+    against a reference level (``reference``, else the level with the most customers).
+
+    Returns the design and its terms, ``(column, covariate, level, reference level)``; the
+    reference level is ``""`` for a numeric covariate."""
+    na = data.isna().any(axis=1)
+    if na.any():
+        raise DataError(f"Covariates {list(data.columns)} are missing in {int(na.sum()):,} rows; fill or drop them.")
+    design = pd.DataFrame(index=data.index)
+    terms = []
+    for col in data.columns:
+        s = data[col]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            design[col] = s.astype(float)
+            terms.append((col, col, str(col), ""))
+            continue
+        s = s.astype(str)
+        counts = pd.Series(weights, index=s.index).groupby(s).sum().sort_values(ascending=False, kind="stable")
+        ref = _reference_level(col, counts, reference)
+        for level in sorted(counts.index):
+            if level != ref:
+                name = f"{col}[{level}]"
+                design[name] = (s == level).astype(float)
+                terms.append((name, col, level, ref))
+    return design, terms
+
+
+def _reference_level(col, counts: pd.Series, reference: dict) -> str:
+    """The reference level of a categorical covariate: the one asked for, else the most common."""
+    ref = str(reference.get(col, counts.index[0]))
+    if ref not in counts.index:
+        close = difflib.get_close_matches(ref, counts.index.tolist(), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ParameterError(f"reference[{col!r}]={ref!r} is not a level of {col!r}.{hint} "
+                             f"Levels: {sorted(counts.index)}.")
+    if len(counts) < 2:
+        raise DataError(f"Covariate {col!r} has a single level ({ref!r}): it explains nothing.")
+    return ref
+
+
+def _expand_counts(design: pd.DataFrame, weights: np.ndarray, weights_col: str) -> pd.DataFrame:
+    """One row per customer from aggregated rows (lifelines' Efron ties with case weights
+    differ from the raw rows), within :data:`_MAX_EXPANDED_ROWS`."""
+    total = int(weights.sum())
+    if total > _MAX_EXPANDED_ROWS:
+        raise ParameterError(
+            f"weights_col={weights_col!r} stands for {total:,} customers; the Cox fit expands "
+            f"them to rows (Efron ties with weights differ from raw rows) and is limited to "
+            f"{_MAX_EXPANDED_ROWS:,}. Fit a random sample of customers instead.")
+    return design.loc[np.repeat(design.index.to_numpy(), weights.astype(int))].reset_index(drop=True)
+
+
+def _fit_cox(design: pd.DataFrame, alpha: float, penalizer: float):
+    """The fitted lifelines ``CoxPHFitter`` and its proportional-hazards test per term
+    (``term``, ``test_statistic``, ``p_value``)."""
+    from lifelines import CoxPHFitter
+    from lifelines.statistics import proportional_hazard_test
+
+    cph = CoxPHFitter(alpha=alpha, penalizer=penalizer)
+    cph.fit(design, duration_col="duration", event_col="churned")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=Warning)
+        # "km" (R's cox.zph default) rather than "rank": lifelines' rank transform is a cumsum
+        # over rows, so tied durations get ranks by row order and the p-value changes when
+        # the same customers are shuffled or expanded from counts.
+        ph = proportional_hazard_test(cph, design, time_transform="km").summary
+    ph_table = pd.DataFrame({"term": ph.index.astype(str), "test_statistic": ph["test_statistic"].to_numpy(),
+                             "p_value": ph["p"].to_numpy()})
+    return cph, ph_table
+
+
+def _hazard_ratio_table(s: pd.DataFrame, terms: list, ph_table: pd.DataFrame) -> pd.DataFrame:
+    """One row per term of the design: hazard ratio, interval and p-values from lifelines'
+    summary ``s`` and the proportional-hazards test."""
+    lower = [c for c in s.columns if c.startswith("exp(coef) lower")][0]
+    upper = [c for c in s.columns if c.startswith("exp(coef) upper")][0]
+    ph_p = ph_table.set_index("term")["p_value"]
+    rows = [{"covariate": col, "level": level, "reference": ref,
+             "hazard_ratio": float(s.loc[name, "exp(coef)"]), "ci_lower": float(s.loc[name, lower]),
+             "ci_upper": float(s.loc[name, upper]), "p_value": float(s.loc[name, "p"]),
+             "ph_p_value": float(ph_p.loc[name])} for name, col, level, ref in terms]
+    return pd.DataFrame(rows)

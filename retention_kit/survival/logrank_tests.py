@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .._options import check_alpha as _check_alpha, legacy_arguments
+from .._options import check_alpha as _check_alpha, legacy_arguments, renamed_attributes
 from ..errors import DataError, ParameterError
 from ..multiple_testing import adjust_p_values, CORRECTIONS, resolve_correction
 from ..results import explains, render_html, Result
@@ -149,12 +149,14 @@ def logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None,
 # --------------------------------------------------------------------------------------
 
 
+@renamed_attributes(method="correction")
 @dataclass
 class PairwiseLogrank(Result):
-    """Log-rank tests for every pair of groups, with adjusted p-values."""
+    """Log-rank tests for every pair of groups, with p-values adjusted by ``correction``
+    (``method`` until 0.2.0; ``.method`` still reads it, with a ``FutureWarning``)."""
 
     table: pd.DataFrame
-    method: str
+    correction: str
     alpha: float
 
     @property
@@ -167,11 +169,11 @@ class PairwiseLogrank(Result):
         sig = self.table[self.table["reject"]]
         pairs = "; ".join(f"{r.group_a} vs {r.group_b} (adjusted p = {r.p_adjusted:.3g})"
                           for r in sig.itertuples()) or "none"
-        return (f"{n} pairwise log-rank tests, p-values adjusted with {CORRECTIONS[self.method]}, "
+        return (f"{n} pairwise log-rank tests, p-values adjusted with {CORRECTIONS[self.correction]}, "
                 f"kept at {self.alpha:.0%}. Pairs that differ: {pairs}.")
 
     def __repr__(self) -> str:
-        return f"PairwiseLogrank(method={self.method!r})\n" + self.table.to_string(index=False)
+        return f"PairwiseLogrank(correction={self.correction!r})\n" + self.table.to_string(index=False)
 
     title = "Pairwise log-rank tests"
 
@@ -198,7 +200,7 @@ def pairwise_logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = N
     >>> pairwise_logrank(life, by="seg").summary[["group_a", "group_b"]].values.tolist()
     [['a', 'b'], ['a', 'c'], ['b', 'c']]
     """
-    method = resolve_correction(correction, "correction")
+    correction = resolve_correction(correction, "correction")
     alpha = _check_alpha(alpha)
     by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None, duration_col, event_col)
     if len(groups) < 2:
@@ -209,7 +211,7 @@ def pairwise_logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = N
         rows.append({"group_a": _group_name(ka), "group_b": _group_name(kb),
                      "test_statistic": res.test_statistic, "p_value": res.p_value})
     table = pd.DataFrame(rows)
-    table["p_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), correction=method)
+    table["p_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), correction=correction)
 
     table["reject"] = table["p_adjusted"] < alpha
-    return PairwiseLogrank(table=table, method=method, alpha=alpha)
+    return PairwiseLogrank(table=table, correction=correction, alpha=alpha)

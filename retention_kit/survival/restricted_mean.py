@@ -11,27 +11,29 @@ from scipy import stats
 import numpy as np
 import pandas as pd
 
-from .._options import caller_stacklevel, check_alpha as _check_alpha, check_horizon, legacy_arguments
+from .._options import caller_stacklevel, check_alpha as _check_alpha, check_horizon, legacy_arguments, \
+    renamed_attributes
 from ..errors import DataError, ParameterError, SmallSampleWarning
-from ..plotting import label
 from ..results import explains, render_html, Result
 from ._common import _check_durations, _check_weights, _group_name, _km_steps, _lifetime_groups, _time_unit_of
 
 
+@renamed_attributes(t="horizon")
 @dataclass
 class RMSTResult(Result):
-    """Restricted mean survival time: the expected time retained within the first ``t``.
+    """Restricted mean survival time: the expected time retained within the first ``horizon``.
 
-    ``value`` is the area under the Kaplan-Meier curve from 0 to ``t``; ``std_error`` its
-    sampling standard error (Klein & Moeschberger eq. 4.4.4); the interval is
-    ``value +/- z * std_error``.
+    ``value`` is the area under the Kaplan-Meier curve from 0 to ``horizon``; ``std_error``
+    its sampling standard error (Klein & Moeschberger eq. 4.4.4); the interval is
+    ``value +/- z * std_error``. (``horizon`` was ``t`` until 0.2.0; ``.t`` still reads it,
+    with a ``FutureWarning``.)
     """
 
     value: float
     std_error: float
     ci_lower: float
     ci_upper: float
-    t: float
+    horizon: float
     alpha: float
     customers: float
     churned: float
@@ -41,29 +43,29 @@ class RMSTResult(Result):
     @property
     def summary(self) -> pd.DataFrame:
         return pd.DataFrame([{
-            "group": self.label, "horizon": self.t, "rmst": self.value, "std_error": self.std_error,
+            "group": self.label, "horizon": self.horizon, "rmst": self.value, "std_error": self.std_error,
             "ci_lower": self.ci_lower, "ci_upper": self.ci_upper,
             "customers": self.customers, "churned": self.churned,
         }])
 
     @property
     def title(self) -> str:
-        return f"Restricted mean survival time up to {self.t:g} {self.time_unit}"
+        return f"Restricted mean survival time up to {self.horizon:g} {self.time_unit}"
 
     @explains
     def explain(self) -> str:
         u = self.time_unit
         return (
-            f"Within the first {self.t:,.0f} {u}, "
+            f"Within the first {self.horizon:,.0f} {u}, "
             f"{'a customer' if self.label == 'all customers' else f'a customer of {self.label}'} stays on average "
             f"{self.value:,.1f} {u} ({1 - self.alpha:.0%} interval {self.ci_lower:,.1f} to "
-            f"{self.ci_upper:,.1f}), i.e. {self.value / self.t:.1%} of the horizon; estimated from "
+            f"{self.ci_upper:,.1f}), i.e. {self.value / self.horizon:.1%} of the horizon; estimated from "
             f"{self.customers:,.0f} customers of whom {self.churned:,.0f} churned. It says nothing "
-            f"about time after {self.t:,.0f} {u}."
+            f"about time after {self.horizon:,.0f} {u}."
         )
 
     def __repr__(self) -> str:
-        return (f"RMSTResult(t={self.t:g}, value={self.value:.4g}, std_error={self.std_error:.4g}, "
+        return (f"RMSTResult(horizon={self.horizon:g}, value={self.value:.4g}, std_error={self.std_error:.4g}, "
                 f"ci=[{self.ci_lower:.4g}, {self.ci_upper:.4g}], label={self.label!r})")
 
     def _repr_html_(self) -> str:
@@ -183,20 +185,22 @@ def rmst(durations, event_observed=None, *, horizon, weights=None, weights_col: 
     std_error = float(np.sqrt(terms.sum()))
     z = stats.norm.ppf(1 - alpha / 2)
     return RMSTResult(value=value, std_error=std_error, ci_lower=value - z * std_error,
-                      ci_upper=value + z * std_error, t=t, alpha=alpha, customers=float(w.sum()),
+                      ci_upper=value + z * std_error, horizon=t, alpha=alpha, customers=float(w.sum()),
                       churned=float(w[e].sum()), label=str(label), time_unit=time_unit)
 
 
+@renamed_attributes(t="horizon")
 @dataclass
 class RMSTDifference(Result):
-    """Difference of restricted mean survival times, second group minus first (B - A)."""
+    """Difference of restricted mean survival times, second group minus first (B - A), up to
+    ``horizon`` (``t`` until 0.2.0; ``.t`` still reads it, with a ``FutureWarning``)."""
 
     difference: float
     std_error: float
     ci_lower: float
     ci_upper: float
     p_value: float
-    t: float
+    horizon: float
     alpha: float
     rmst_a: RMSTResult
     rmst_b: RMSTResult
@@ -206,7 +210,7 @@ class RMSTDifference(Result):
     def summary(self) -> pd.DataFrame:
         rows = pd.concat([self.rmst_a.summary, self.rmst_b.summary], ignore_index=True)
         diff = pd.DataFrame([{
-            "group": f"{self.labels[1]} - {self.labels[0]}", "horizon": self.t,
+            "group": f"{self.labels[1]} - {self.labels[0]}", "horizon": self.horizon,
             "rmst": self.difference, "std_error": self.std_error, "ci_lower": self.ci_lower,
             "ci_upper": self.ci_upper, "p_value": self.p_value,
         }])
@@ -214,7 +218,7 @@ class RMSTDifference(Result):
 
     @property
     def title(self) -> str:
-        return f"RMST difference up to {self.t:g} {self.rmst_a.time_unit}"
+        return f"RMST difference up to {self.horizon:g} {self.rmst_a.time_unit}"
 
     @explains
     def explain(self) -> str:
@@ -222,7 +226,7 @@ class RMSTDifference(Result):
         u = self.rmst_a.time_unit
         direction = "more" if self.difference >= 0 else "less"
         return (
-            f"Within the first {self.t:,.0f} {u}, customers of {b} stayed on average "
+            f"Within the first {self.horizon:,.0f} {u}, customers of {b} stayed on average "
             f"{abs(self.difference):,.1f} {u} {direction} than those of {a} "
             f"({self.rmst_b.value:,.1f} vs {self.rmst_a.value:,.1f}; {1 - self.alpha:.0%} interval of "
             f"the difference {self.ci_lower:,.1f} to {self.ci_upper:,.1f}; p = {self.p_value:.3g}). "
@@ -232,7 +236,7 @@ class RMSTDifference(Result):
 
     def __repr__(self) -> str:
         a, b = self.labels
-        return (f"RMSTDifference({b} - {a}, t={self.t:g}: difference={self.difference:.4g}, "
+        return (f"RMSTDifference({b} - {a}, horizon={self.horizon:g}: difference={self.difference:.4g}, "
                 f"std_error={self.std_error:.4g}, ci=[{self.ci_lower:.4g}, {self.ci_upper:.4g}], "
                 f"p_value={self.p_value:.4g})")
 
@@ -309,7 +313,7 @@ def rmst_difference(durations_a, event_a=None, durations_b=None, event_b=None, *
                       SmallSampleWarning, stacklevel=caller_stacklevel())
 
     return RMSTDifference(difference=diff, std_error=se, ci_lower=diff - z * se, ci_upper=diff + z * se,
-                          p_value=p, t=a.t, alpha=a.alpha, rmst_a=a, rmst_b=b,
+                          p_value=p, horizon=a.horizon, alpha=a.alpha, rmst_a=a, rmst_b=b,
                           labels=(str(labels[0]), str(labels[1])))
 
 
