@@ -44,7 +44,7 @@ import pytest
 from scipy import stats
 
 import retention_kit as rk
-from retention_kit import compare as cmp
+from retention_kit.compare.proportions import two_proportions
 
 HORIZON, CHURN_AFTER, OBSERVATION = 30, 30, 270
 ACQUISITION = OBSERVATION  # acquisition runs to the end of the data
@@ -87,7 +87,7 @@ def simulate(reps, n_per_arm, hazard_ratio=1.0, *, seed, hazard=BASE_HAZARD, acq
 def fixed_horizon(mature, retained, alpha=0.05):
     n = mature.sum(axis=2)
     x = (mature & retained).sum(axis=2)
-    return cmp._two_proportions(n[:, 1], x[:, 1], n[:, 0], x[:, 0], alpha=alpha)
+    return two_proportions(n[:, 1], x[:, 1], n[:, 0], x[:, 0], alpha=alpha)
 
 
 def _risk_tables(duration, churned, t_max, keep):
@@ -222,7 +222,7 @@ def test_exact_size_of_the_fixed_horizon_test(n, rate):
     x = np.arange(n + 1)
     pmf = stats.binom.pmf(x, n, rate)
     x_t, x_c = np.meshgrid(x, x, indexing="ij")
-    p = np.nan_to_num(cmp._two_proportions(n, x_t, n, x_c)["p_value"], nan=1.0)
+    p = np.nan_to_num(two_proportions(n, x_t, n, x_c)["p_value"], nan=1.0)
     size = float((np.outer(pmf, pmf) * (p < 0.05)).sum())
     assert 0.045 < size < 0.056, size
 
@@ -235,7 +235,7 @@ def test_intervals_cover_the_true_difference(ci_method):
     if out is None:
         n = mature.sum(axis=2)
         x = (mature & retained).sum(axis=2)
-        out = cmp._two_proportions(n[:, 1], x[:, 1], n[:, 0], x[:, 0], ci_method="wald")
+        out = two_proportions(n[:, 1], x[:, 1], n[:, 0], x[:, 0], ci_method="wald")
     truth = true_retention(BASE_HAZARD * hr) - true_retention(BASE_HAZARD)
     covered = ((out["ci_lower"] <= truth) & (truth <= out["ci_upper"])).mean()
     assert within(covered, 0.95, REPS), covered

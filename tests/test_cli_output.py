@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from retention_kit import cli
 from retention_kit.errors import ParameterError
 from retention_kit.report import ReportConfig
+from retention_kit.report import run as cli  # the report command: its checks, writing and signals
 
 CMD = [sys.executable, "-m", "retention_kit"]
 

@@ -15,7 +15,8 @@ import pytest
 from scipy import special, stats
 
 import retention_kit as rk
-from retention_kit import compare as cmp
+from retention_kit.compare.posterior import beta_compare
+from retention_kit.compare.proportions import FIXED_COLUMNS, two_proportions
 
 matplotlib.use("Agg")
 
@@ -27,7 +28,7 @@ matplotlib.use("Agg")
 def test_newcombe_interval_reproduces_newcombe_1998_example():
     # Newcombe (1998), Stat Med 17:873, Table II example (a): 56/70 - 48/80, method 10
     # (hybrid score, no continuity correction): 0.0524 to 0.3339.
-    out = cmp._two_proportions(70, 56, 80, 48)
+    out = two_proportions(70, 56, 80, 48)
     assert round(float(out["ci_lower"]), 4) == 0.0524
     assert round(float(out["ci_upper"]), 4) == 0.3339
 
@@ -40,7 +41,7 @@ def test_newcombe_and_wald_match_statsmodels(x_t, n_t, x_c, n_c):
     from statsmodels.stats.proportion import confint_proportions_2indep
 
     for method, sm_method in (("newcombe", "newcomb"), ("wald", "wald")):
-        out = cmp._two_proportions(n_t, x_t, n_c, x_c, ci_method=method)
+        out = two_proportions(n_t, x_t, n_c, x_c, ci_method=method)
         lo, hi = confint_proportions_2indep(x_t, n_t, x_c, n_c, method=sm_method, compare="diff")
         assert float(out["ci_lower"]) == pytest.approx(lo, abs=1e-12)
         assert float(out["ci_upper"]) == pytest.approx(hi, abs=1e-12)
@@ -51,7 +52,7 @@ def test_pooled_z_test_matches_statsmodels(x_t, n_t, x_c, n_c):
     from statsmodels.stats.proportion import proportions_ztest
 
     z_ref, p_ref = proportions_ztest([x_t, x_c], [n_t, n_c])  # pooled variance by default
-    out = cmp._two_proportions(n_t, x_t, n_c, x_c)
+    out = two_proportions(n_t, x_t, n_c, x_c)
     assert float(out["z"]) == pytest.approx(z_ref, rel=1e-12)
     assert float(out["p_value"]) == pytest.approx(p_ref, rel=1e-10)
 
@@ -59,7 +60,7 @@ def test_pooled_z_test_matches_statsmodels(x_t, n_t, x_c, n_c):
 def test_pooled_z_by_hand():
     # 350/1000 vs 300/1000: pooled 0.325, se = sqrt(0.325 * 0.675 * (2/1000)) = 0.0209464,
     # z = 0.05 / 0.0209464 = 2.38704, p = 2 * (1 - Phi(2.38704)) = 2 * 0.0084921 = 0.016984.
-    out = cmp._two_proportions(1000, 350, 1000, 300)
+    out = two_proportions(1000, 350, 1000, 300)
     assert float(out["z"]) == pytest.approx(2.38704, abs=1e-5)
     assert float(out["p_value"]) == pytest.approx(0.016984, abs=2e-6)
 
@@ -68,9 +69,9 @@ def test_vectorised_core_equals_scalar_calls():
     rng = np.random.default_rng(3)
     n_t, n_c = rng.integers(20, 500, 50), rng.integers(20, 500, 50)
     x_t, x_c = rng.binomial(n_t, 0.4), rng.binomial(n_c, 0.4)
-    many = cmp._two_proportions(n_t, x_t, n_c, x_c)
+    many = two_proportions(n_t, x_t, n_c, x_c)
     for i in (0, 17, 49):
-        one = cmp._two_proportions(n_t[i], x_t[i], n_c[i], x_c[i])
+        one = two_proportions(n_t[i], x_t[i], n_c[i], x_c[i])
         for key in ("diff", "ci_lower", "ci_upper", "p_value"):
             assert many[key][i] == pytest.approx(float(one[key]), rel=1e-12)
 
@@ -112,7 +113,7 @@ def _miller_prob_b_beats_a(a_a, b_a, a_b, b_b):
 def test_beta_comparison_by_hand():
     # T ~ Beta(2, 1) (density 2t), C ~ Beta(1, 1): P(T > C) = int 2t * t dt = 2/3;
     # E[(C - T)^+] = int 2t (1 - t)^2 / 2 dt = 1/2 - 2/3 + 1/4 = 1/12.
-    prob, loss = cmp._beta_compare(2, 1, 1, 1)
+    prob, loss = beta_compare(2, 1, 1, 1)
     assert prob == pytest.approx(2 / 3, abs=1e-9)
     assert loss == pytest.approx(1 / 12, abs=1e-9)
 
@@ -120,7 +121,7 @@ def test_beta_comparison_by_hand():
 @pytest.mark.parametrize("x_t,n_t,x_c,n_c", [(9, 12, 3, 10), (350, 1000, 300, 1000), (4_810, 10_000, 4_790, 9_800),
                                              (30, 100, 2_900, 10_000)])
 def test_prob_beat_control_matches_closed_form(x_t, n_t, x_c, n_c):
-    prob, _ = cmp._beta_compare(1 + x_t, 1 + n_t - x_t, 1 + x_c, 1 + n_c - x_c)
+    prob, _ = beta_compare(1 + x_t, 1 + n_t - x_t, 1 + x_c, 1 + n_c - x_c)
     assert prob == pytest.approx(_miller_prob_b_beats_a(1 + x_c, 1 + n_c - x_c, 1 + x_t, 1 + n_t - x_t), abs=1e-8)
 
 
@@ -466,7 +467,7 @@ def test_fixed_horizon_equals_counts_and_kaplan_meier(shop_result):
     row = res.summary.loc["loyalty"]
     again = rk.compare_retention_counts({"control": (row["control_n"], row["control_retained"]),
                                          "loyalty": (row["n"], row["retained"])})
-    pd.testing.assert_series_equal(again.summary.loc["loyalty", cmp._FIXED_COLUMNS], row[cmp._FIXED_COLUMNS])
+    pd.testing.assert_series_equal(again.summary.loc["loyalty", FIXED_COLUMNS], row[FIXED_COLUMNS])
     # The retained flags, straight from the log: some purchase in (start + 30 days, start + 60 days].
     shop = rk.load_coffee_shop()
     tx = shop.transactions.merge(shop.assignments.rename(columns={"date": "start"}), on="customer_id")

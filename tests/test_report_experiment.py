@@ -250,7 +250,7 @@ def _args(*argv):
 
 
 def test_cli_reads_the_plan_options():
-    from retention_kit.cli import _config as cli_config
+    from retention_kit.report.run import _config as cli_config
 
     cfg = cli_config(_args("--planned-n", "1,400", "--mde", "3", "--looks", "5"))
     assert (cfg.planned_n, cfg.mde, cfg.looks, cfg.cli) == (1400, 3.0, 5, True)
