@@ -39,9 +39,8 @@ from .errors import DataError, ParameterError
 from .periods import Freq, parse_duration, parse_freq, period_codes, period_labels, period_starts
 from .plotting import get_axes, label, percent_axis
 from .results import DataQualityReport, Explanation, Result, format_percent, is_rate_column, render_html
-from .engines import is_pandas, open_events, unsupported
-from .validation import EventLog, log_columns, observed_until, prepare_events, require_columns, resolve_as_of
-from .validation import parse_times as _to_datetime
+from .engines import open_events, supports, unsupported
+from .validation import EventLog, log_columns, observed_until
 
 __all__ = ["crr", "crr_table", "CRRTable"]
 
@@ -420,12 +419,17 @@ class _CRRInput:
 
 def _open_crr_input(data, kind: str, window, activity_window, *, customer_col, time_col, amount_col, start_col,
                     end_col, as_of) -> _CRRInput:
-    if not is_pandas(data):
-        return _open_engine_log(data, kind, window, activity_window, customer_col=customer_col,
-                                time_col=time_col, amount_col=amount_col, as_of=as_of)
+    """Transaction logs with the default window: the engine's log (every engine, pandas
+    included), which makes the counts. Subscription tables and trailing windows: pandas."""
+    scope = "transaction logs with the default activity window (the calendar period), as_of and amount_col"
+    for option, value, default in (("kind", kind, "transactions"), ("activity_window", window, None)):
+        if value != default and not supports(data, option):
+            unsupported("crr_table", option, activity_window if option == "activity_window" else value, scope)
     if kind == "transactions":
-        log = prepare_events(data, customer_col=customer_col, time_col=time_col,
-                             amount_col=amount_col, as_of=as_of)
+        log = open_events(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col, as_of=as_of)
+        if window is None:
+            return _CRRInput(report=log.report, as_of=log.as_of, engine=log,
+                             first_time=np.array([log.first_time.to_datetime64()], dtype="datetime64[ns]"))
         frame = log.frame
         cust_code, customers = pd.factorize(frame["customer_id"], sort=False)
         times = frame["date"].to_numpy()
@@ -442,20 +446,6 @@ def _open_crr_input(data, kind: str, window, activity_window, *, customer_col, t
                      first_time=pd.Series(frame["start"].to_numpy()).groupby(cust_code).min().to_numpy(),
                      frame=frame, cust_code=cust_code, n_customers=len(customers),
                      intervals=(frame["start"].to_numpy(), frame["end"].to_numpy()))
-
-
-def _open_engine_log(data, kind: str, window, activity_window, *, customer_col, time_col, amount_col,
-                     as_of) -> _CRRInput:
-    """Files, DuckDB, Polars or Spark: transaction logs with the default window only."""
-    scope = "transaction logs with the default activity window (the calendar period), as_of and amount_col"
-    if kind != "transactions":
-        unsupported("crr_table", "kind", kind, scope)
-    if window is not None:
-        unsupported("crr_table", "activity_window", activity_window, scope)
-    engine = open_events(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
-                         as_of=as_of)
-    return _CRRInput(report=engine.report, as_of=engine.as_of, engine=engine,
-                     first_time=np.array([engine.first_time.to_datetime64()], dtype="datetime64[ns]"))
 
 
 def _complete_periods(f: Freq, first_time: np.ndarray, as_of_ts: pd.Timestamp):
@@ -529,7 +519,8 @@ def _crr_notes(table: pd.DataFrame, f: Freq) -> list[str]:
 
 
 def _engine_counts(log, f: Freq, first_code: int, n_periods: int, with_revenue: bool):
-    """The decomposition and purchase metrics from an engine's per-period counts. With the
+    """The decomposition and purchase metrics from an engine's per-period counts (every
+    engine, see :meth:`~.engines.EventReductions.crr_counts`). With the
     default window a customer at the start of period k bought in period k - 1 and one at
     its end bought in k, so: start = buyers of k - 1, end = buyers of k, retained = buyers
     of both, new_lost = 0 (a new customer bought in k) and reactivated = end - retained - new."""
@@ -543,8 +534,7 @@ def _engine_counts(log, f: Freq, first_code: int, n_periods: int, with_revenue: 
     metrics = {"buyers": buyers,
                "repeat_purchase_rate": column("repeaters").astype(np.int64) / np.where(buyers > 0, buyers, np.nan)}
     if with_revenue:
-        revenue = column("revenue")
-        before = np.r_[0.0, revenue[:-1]]
+        revenue, before = column("revenue"), column("start_revenue")
         with np.errstate(divide="ignore", invalid="ignore"):
             nrr = np.where(before > 0, column("kept_revenue") / before, np.nan)
             grr = np.where(before > 0, column("kept_capped") / before, np.nan)
@@ -619,42 +609,10 @@ def _add_purchase_metrics(table, frame, cust_code, times, boundaries, active, wi
 
 
 def _prepare_subscriptions(data, customer_col, start_col, end_col, as_of):
-    """Validate a subscription table: one row per subscription, end missing = active."""
-    require_columns(data, {"customer_col": customer_col, "start_col": start_col, "end_col": end_col},
-                    what="subscriptions")
-    if len(data) == 0:
-        raise DataError("The subscription table is empty (0 rows): there is nothing to analyse.")
-    report = DataQualityReport(rows_in=len(data))
-    no_id = data[customer_col].isna()
-    if no_id.any():
-        raise DataError(
-            f"Column {customer_col!r} is empty in {int(no_id.sum()):,} rows. Fill the ids or drop those rows.")
-    start, _ = _to_datetime(data[start_col], start_col, report)
-    end_raw = data[end_col]
-    still_active = end_raw.isna()
-    end = pd.Series(pd.NaT, index=data.index, dtype="datetime64[ns]")
-    if (~still_active).any():
-        end[~still_active], _ = _to_datetime(end_raw[~still_active], end_col, report)
-    report.add(end_col, int(still_active.sum()), "kept", "no end date: still active")
-    backwards = end < start
-    if backwards.any():
-        raise DataError(
-            f"Column {end_col!r} is before {start_col!r} in {int(backwards.sum()):,} rows (first at index "
-            f"{data.index[backwards][0]!r}). Swap or correct those dates.")
-    frame = pd.DataFrame({"customer_id": data[customer_col].to_numpy(), "start": start.to_numpy(),
-                          "end": end.to_numpy()})
-    last = max(frame["start"].max(), frame["end"].max() if frame["end"].notna().any() else frame["start"].max())
-    as_of_ts = resolve_as_of(as_of, last, frame["start"].min())
-    later = frame["start"] > as_of_ts
-    if later.any():
-        frame = frame[~later]
-        report.add(start_col, int(later.sum()), "dropped", f"starts after the as-of date {as_of_ts:%Y-%m-%d}")
-    # An end after the as-of date is not known yet on that date.
-    unknown_end = frame["end"] > as_of_ts
-    if unknown_end.any():
-        frame.loc[unknown_end, "end"] = pd.NaT
-        report.add(end_col, int(unknown_end.sum()), "converted", "end after the as-of date: still active then")
-    report.rows_used = len(frame)
-    report.customers = int(frame["customer_id"].nunique())
-    report.first_time, report.last_time, report.as_of = frame["start"].min(), last, as_of_ts
-    return frame, report, as_of_ts
+    """Validate a subscription table (one row per subscription, end missing = active) through the
+    kit's one subscription validator, :func:`retention_kit.checks.validate_subscriptions`: the
+    checks and words of ``subscription_lifetimes``; a customer may hold several subscriptions."""
+    from .checks import validate_subscriptions
+
+    return validate_subscriptions(data, customer_col=customer_col, start_col=start_col, end_col=end_col,
+                                  as_of=as_of)

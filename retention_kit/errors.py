@@ -92,7 +92,7 @@ def _message(item) -> tuple[type, str]:
 
 def caveat_html(items) -> str:
     """The kit's warnings (``WarningMessage``, ``Warning`` or text) as short styled notes."""
-    from .results import _inline_html
+    from .results import inline_html
 
     notes = []
     for item in items:
@@ -100,7 +100,7 @@ def caveat_html(items) -> str:
         notes.append(
             "<div style='margin:0.3em 0;padding:0.35em 0.7em;border-left:4px solid #d9a21b;"
             "background:rgba(217,162,27,0.10);max-width:50em;line-height:1.45;font-size:95%'>"
-            f"<b>{escape(_title(category))}.</b> {_inline_html(text)}</div>")
+            f"<b>{escape(_title(category))}.</b> {inline_html(text)}</div>")
     return "".join(notes)
 
 

@@ -111,7 +111,7 @@ def render_html(title: str, table: pd.DataFrame | None, notes=(), *, styler=None
         shown = _display_table(table, percent)
         parts.append(shown.to_html() if hasattr(shown, "hide") else shown.to_html(na_rep="–"))
     for note in notes:
-        parts.append(f"<p style='margin:0.2em 0;font-size:90%'>{_inline_html(str(note))}</p>")
+        parts.append(f"<p style='margin:0.2em 0;font-size:90%'>{inline_html(str(note))}</p>")
     if warnings:
         from .errors import caveat_html
         parts.append(caveat_html(warnings))
@@ -125,7 +125,7 @@ _CODE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+(?:=\'[^\']*\'|=\w+
                    r"|\b[a-z][a-z0-9_]*\(\)")
 
 
-def _inline_html(text: str) -> str:
+def inline_html(text: str) -> str:
     """Escaped text with code names set in ``<code>``."""
     out, last = [], 0
     for m in _CODE.finditer(text):
@@ -176,7 +176,7 @@ class Explanation(str):
                            for p in self.paragraphs())
 
     def _repr_html_(self) -> str:
-        paras = "".join(f"<p style='margin:0.35em 0'>{_inline_html(p)}</p>" for p in self.paragraphs())
+        paras = "".join(f"<p style='margin:0.35em 0'>{inline_html(p)}</p>" for p in self.paragraphs())
         return (f"<div class='retention-kit-explain' style='max-width:50em;line-height:1.5;"
                 f"white-space:normal;word-break:normal;overflow-wrap:normal'>{paras}</div>")
 

@@ -16,6 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .checks import (  # the declared checks and their messages (re-exported: engines read them here)
+    EVENT_CHECKS, FLAG_FALSE, FLAG_TRUE, MAX_US, MIN_US, MIXED_IDS, ROW_CHECKS, TIME_MAX, TIME_MIN, Check,
+    _DOUBLE_MAX, bad_dates_message, example_text, find, missing_dates_message, mixed_ids_extra, mixes_types,
+    nonfinite_amounts_message, out_of_range_message, parse_flags, read_dates_rule, refuse, run_checks,
+    day_month_order,
+)
 from .errors import DataError, DataQualityWarning, ParameterError
 from .results import DataQualityReport
 
@@ -47,12 +53,6 @@ class PreparedEvents:
 def observed_until(as_of: pd.Timestamp) -> pd.Timestamp:
     """The first instant after the as-of day (see :attr:`PreparedEvents.observed_until`)."""
     return pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
-
-
-def example_text(values, limit: int = 3) -> str:
-    """Up to ``limit`` values as they appear in messages: 'a', 'b', 'c'."""
-    shown = [repr(v) for v in list(values)[:limit]]
-    return ", ".join(shown)
 
 
 def require_columns(frame: pd.DataFrame, wanted: dict[str, str | None], what: str = "events"):
@@ -118,8 +118,6 @@ def check_labels(columns, what: str = "events") -> None:
             "e.g. df = df.loc[:, ~df.columns.duplicated()], or rename them.")
 
 
-# Timestamps the kit can hold: datetime64[ns] spans 1677-09-21 to 2262-04-11.
-TIME_MIN, TIME_MAX = pd.Timestamp.min.ceil("s"), pd.Timestamp.max.floor("s")
 TZ_DETAIL = ("time-zone-aware: converted to UTC, periods follow the UTC calendar (for local "
              "calendar periods convert to local wall time first)")
 TEXT_DETAIL = "text parsed as dates"
@@ -136,50 +134,13 @@ def numeric_dates_message(col: str, example: str = "", engine: bool = False) -> 
             f"YYYYMMDD?): if they are YYYYMMDD, {fix}{shown}")
 
 
-def missing_dates_message(col: str, n: int, n_rows: int, first: str = "", engine: bool = False) -> str:
-    where = f" The first is at index {first}." if first else ""
-    fix = (f"Filter them out (WHERE {col} IS NOT NULL) or fill them" if engine else
-           f"Drop those rows (df = df.dropna(subset=[{col!r}])) or fill them")
-    return f"Column {col!r} has {n:,} missing dates out of {n_rows:,} rows.{where} {fix} before the analysis."
-
-
-def bad_dates_message(col: str, n_bad: int, n_rows: int, examples: list, engine: bool = False) -> str:
-    """Text that is not an ISO 8601 date: day/month layouts are refused, never guessed, with
-    the same words on every engine."""
-    shown = example_text(examples)
-    readable = False
-    if examples:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            readable = bool(pd.to_datetime(pd.Series([str(v) for v in examples], dtype=object),
-                                           errors="coerce", format="mixed").notna().any())
-    if readable:
-        fix = ("parse the column to a timestamp in the engine with its explicit format first (DuckDB "
-               f"strptime({col}, '%d/%m/%Y'), Polars pl.col({col!r}).str.to_datetime('%d/%m/%Y'))" if engine
-               else f"parse the column yourself, e.g. df[{col!r}] = pd.to_datetime(df[{col!r}], format='%d/%m/%Y')")
-        return (f"Column {col!r}: {n_bad:,} of {n_rows:,} dates are not in ISO format (YYYY-MM-DD), for "
-                f"example {shown}. Dates such as '05/01/2024' could mean 5 January or 1 May, so they are "
-                f"not guessed: {fix}.")
-    fix = ("parse the column to a timestamp in the engine" if engine else
-           f"parse the column yourself with pd.to_datetime(df[{col!r}], format=...)")
-    return (f"Column {col!r}: {n_bad:,} of {n_rows:,} values could not be read as dates"
-            f"{', for example ' + shown if shown else ''}. Fix or drop those rows, or {fix}.")
-
-
-def out_of_range_message(col: str, n: int | None, example) -> str:
-    count = f"{n:,} values" if n is not None else "values"
-    return (f"Column {col!r} has {count} outside the years 1677-2262 (e.g. {example!r}), which the kit's "
-            "nanosecond timestamps cannot hold; they are usually typos or placeholders such as "
-            f"9999-12-31. Fix or drop those rows first, e.g. df = df[df[{col!r}].between('1900-01-01', "
-            "'2100-12-31')].")
-
-
 def parse_times(series: pd.Series, col: str, report: DataQualityReport) -> tuple[pd.Series, str | None]:
     """Return naive datetimes and "UTC" when they were time-zone-aware (or None).
 
     One date policy on every engine: ISO 8601 text only (a day/month layout is refused,
-    never guessed); numbers are refused; time-zone-aware times (typed, or text with an
-    offset) are converted to UTC and the zone dropped.
+    never guessed, with the format that reads the column by the one day/month rule,
+    :func:`retention_kit.checks.day_month_order`); numbers are refused; time-zone-aware
+    times (typed, or text with an offset) are converted to UTC and the zone dropped.
     """
     s = series
     if isinstance(s.dtype, pd.CategoricalDtype):
@@ -230,7 +191,9 @@ def parse_times(series: pd.Series, col: str, report: DataQualityReport) -> tuple
         bad = parsed.isna()
         if bad.any():
             examples = list(s[bad].head(3))
-            raise DataError(bad_dates_message(col, int(bad.sum()), len(s), examples))
+            # The one day/month rule (retention_kit.checks) on the whole column: the fix offered reads every value.
+            reading = read_dates_rule(s[bad], s)
+            raise DataError(bad_dates_message(col, int(bad.sum()), len(s), examples, reading=reading))
         report.add(col, len(s), "converted", TEXT_DETAIL)
         s = parsed
     tz = None
@@ -242,44 +205,9 @@ def parse_times(series: pd.Series, col: str, report: DataQualityReport) -> tuple
     return s.astype("datetime64[ns]", copy=False), tz
 
 
-def nonfinite_amounts_message(col: str, n: int, example: str = "", engine: bool = False) -> str:
-    shown = f", for example {example}" if example else ""
-    fix = (f"filter them out (WHERE isfinite({col})) or fix them in the engine" if engine else
-           f"fix them or drop those rows, e.g. df = df[np.isfinite(df[{col!r}])]")
-    return (f"Column {col!r} has {n:,} infinite or NaN values{shown}: a sum of revenue with them is "
-            f"meaningless. They usually come from a division by zero upstream: {fix}.")
-
-
-@dataclass(frozen=True)
-class RowCheck:
-    """One row-level check of an event log, declared once for every engine: the name of its
-    count, the SQL condition the engines count (on the canonical columns ``cust``, ``t_raw``
-    -- the time as stored --, ``t`` -- the time as read --, ``amount``; ``{us}`` is ``t`` in
-    microseconds), whether it reads the amount, and whether rows it finds are refused or
-    kept. The pandas path counts the same rows with numpy in :func:`prepare_events`; both
-    refuse with the same message function, so every engine says the same words."""
-
-    name: str
-    sql: str
-    amount: bool = False
-    refuse: bool = True
-
-
-# The largest finite double, and the times datetime64[ns] holds, in microseconds.
-_DOUBLE_MAX = 1.7976931348623157e308
-MIN_US, MAX_US = TIME_MIN.value // 1000, TIME_MAX.value // 1000
-
-ROW_CHECKS = (
-    RowCheck("null_ids", "cust IS NULL"),
-    RowCheck("null_dates", "t_raw IS NULL"),
-    RowCheck("bad_dates", "t_raw IS NOT NULL AND t IS NULL"),
-    RowCheck("out_of_range", f"{{us}} < {MIN_US} OR {{us}} > {MAX_US}"),
-    RowCheck("null_amounts", "amount IS NULL", amount=True),
-    # inf and NaN (NaN sorts above every number on DuckDB and Spark and is unordered on Polars)
-    RowCheck("nonfinite_amounts", f"NOT (amount BETWEEN {-_DOUBLE_MAX!r} AND {_DOUBLE_MAX!r})", amount=True),
-    RowCheck("negative_amounts", "amount < 0", amount=True),
-    RowCheck("zero_amounts", "amount = 0", amount=True, refuse=False),
-)
+#: The event log's row checks were declared here as ``RowCheck``; they are :class:`retention_kit.checks.Check`
+#: now, and :data:`ROW_CHECKS` (imported above) is still found here by the engines.
+RowCheck = Check
 
 
 def plain_ids(ids: pd.Series, col: str) -> pd.Series:
@@ -288,67 +216,25 @@ def plain_ids(ids: pd.Series, col: str) -> pd.Series:
     would be two customers here and one in a file)."""
     if isinstance(ids.dtype, pd.CategoricalDtype):
         ids = ids.astype(ids.cat.categories.dtype)
-    if ids.dtype == object:
-        kind = pd.api.types.infer_dtype(ids, skipna=True)
-        if kind in ("mixed", "mixed-integer", "mixed-integer-float"):
-            text = ids.map(lambda v: isinstance(v, str))
-            other = ids[~text & ids.notna()]
-            raise DataError(
-                f"Column {col!r} mixes text and numbers (e.g. {example_text(ids[text].head(1))} and "
-                f"{example_text(other.head(1))}; {int((~text & ids.notna()).sum()):,} of {len(ids):,} ids are "
-                f"not text), so the same customer could be counted twice ('1' and 1). Make them one "
-                f"type first, e.g. df[{col!r}] = df[{col!r}].astype(str).")
+    if mixes_types(ids):  # the check mixed_ids (retention_kit.checks)
+        refuse(MIXED_IDS, find(MIXED_IDS, {"cust": ids}, column=col, what="events", extra=mixed_ids_extra(ids)))
     return ids
 
 
-#: Text flags read the same everywhere (case and surrounding spaces ignored); role words are added per use.
-FLAG_TRUE = ("yes", "y", "true", "t", "1")
-FLAG_FALSE = ("no", "n", "false", "f", "0")
-
-
-def parse_flags(values: pd.Series, col: str, *, what: str = "churn flag", true_word: str = "churned",
-                false_word: str = "active") -> np.ndarray:
-    """A flag column as a bool array: True/False, 1/0 (also 1.0/0.0), or text Yes/No, True/False,
-    1/0 or the role words (``churned``/``active`` for a churn flag, ``retained``/``churned``
-    for a retained flag), case-insensitive. Anything else, missing values included, is
-    refused naming the column, the values, how many rows and the fix; nothing is guessed."""
-    s = pd.Series(values).reset_index(drop=True)
-    if isinstance(s.dtype, pd.CategoricalDtype):
-        s = s.astype(object)
-    true_words = set(FLAG_TRUE) | {true_word}
-    false_words = set(FLAG_FALSE) | {false_word}
-    if pd.api.types.is_bool_dtype(s) and not s.isna().any():
-        return s.to_numpy(dtype=bool)
-
-    def read(v):
-        if isinstance(v, (bool, np.bool_)):
-            return bool(v)
-        if isinstance(v, (int, float, np.integer, np.floating)) and not (isinstance(v, float) and np.isnan(v)):
-            return {1: True, 0: False}.get(v) if v in (0, 1) else None
-        if isinstance(v, str):
-            w = v.strip().lower()
-            return True if w in true_words else False if w in false_words else None
-        return None
-
-    parsed = s.map(read)
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        wrong = s[bad]
-        n_missing = int(wrong.isna().sum())
-        uniq = list(dict.fromkeys(wrong.dropna().tolist()))
-        shown = uniq[:5]
-        parts = []
-        if shown:
-            parts.append(f"values {shown}{' ...' if len(uniq) > 5 else ''}")
-        if n_missing:
-            parts.append(f"{n_missing:,} missing values")
-        fix = (f"df[{col!r}] = df[{col!r}].replace({{{shown[0]!r}: False}})" if shown
-               else f"df = df.dropna(subset=[{col!r}])")
-        raise DataError(
-            f"Column {col!r} must be True/False (or 1/0) as the {what}, or text Yes/No, True/False, "
-            f"{true_word}/{false_word} in any case: {int(bad.sum()):,} of {len(s):,} rows are not ({' and '.join(parts)}). "
-            f"Map those values explicitly first, e.g. {fix}, or drop those rows.")
-    return parsed.to_numpy(dtype=bool)
+def day_month_as_of_message(as_of: str, name: str = "as_of") -> str:
+    """An as-of date written day/month (pd.Timestamp would read '05/01/2024' month first): the
+    one day/month rule says which ISO date to write, or both when it cannot tell."""
+    reading = read_dates_rule([as_of])
+    iso = []
+    for order, kwargs in reading.options:
+        ts = pd.to_datetime(as_of, **kwargs)
+        iso.append((order, f"{ts:%Y-%m-%d}" if ts == ts.normalize() else ts.isoformat(sep=" ")))
+    if len(iso) == 1:
+        return (f"{name}={as_of!r} is a day/month date, and day/month dates are not guessed: it has the "
+                f"{iso[0][0]} ({reading.reason}), so write it in ISO format, {name}={iso[0][1]!r}.")
+    ways = ", or ".join(f"{name}={text!r} if the {order.split()[0]} comes first" for order, text in iso)
+    return (f"{name}={as_of!r} is a day/month date in which day and month could be swapped, and it is not "
+            f"guessed: write it in ISO format, {ways}.")
 
 
 def resolve_as_of(as_of, last_time: pd.Timestamp, first_time: pd.Timestamp | None = None,
@@ -362,6 +248,8 @@ def resolve_as_of(as_of, last_time: pd.Timestamp, first_time: pd.Timestamp | Non
         raise ParameterError(f"as_of={as_of!r} is a number, not a date. {hint}")
     if isinstance(as_of, str) and not as_of.strip():
         raise ParameterError(f"as_of={as_of!r} is empty. {hint}")
+    if isinstance(as_of, str) and day_month_order([as_of]) is not None:
+        raise ParameterError(day_month_as_of_message(as_of))
     try:
         ts = pd.Timestamp(as_of)
     except (ValueError, TypeError, OverflowError):
@@ -468,55 +356,23 @@ def _validate_frame(events, customer_col, time_col, amount_col, keep_cols, missi
     ids = plain_ids(raw_ids, customer_col)
     if ids is not raw_ids:  # only when converted: assigning copies the column (8 MB per 1M int ids)
         frame[CUSTOMER] = ids
-    no_id = frame[CUSTOMER].isna()
+    # The declared event checks (retention_kit.checks.EVENT_CHECKS): the same counts and words as the engines.
+    names = {"cust": customer_col, "amount_raw": amount_col, "amount": amount_col}
+    no_id = run_checks(EVENT_CHECKS, {"cust": frame[CUSTOMER]}, names=names, what="events", index=frame.index,
+                       report=report, actions={"null_ids": "drop"} if missing_customers == "drop" else None)
     if no_id.any():
-        n = int(no_id.sum())
-        if missing_customers == "raise":
-            raise DataError(
-                f"Column {customer_col!r} is empty in {n:,} of {len(frame):,} rows (first at index "
-                f"{example_text(frame.index[no_id])}). Events without a customer cannot be "
-                f"attributed: drop them first (df = df.dropna(subset=[{customer_col!r}])) or fill the ids."
-            )
         frame = frame[~no_id]
-        report.add(customer_col, n, "dropped", "no customer id")
 
     frame[TIME], tz = parse_times(frame[TIME], time_col, report)
 
     if AMOUNT in frame:
         amount = frame[AMOUNT]
         if not pd.api.types.is_numeric_dtype(amount):
-            converted = pd.to_numeric(amount, errors="coerce")
-            bad = converted.isna() & amount.notna()
-            if bad.any():
-                raise DataError(
-                    f"Column {amount_col!r}: {int(bad.sum()):,} values are not numbers, for "
-                    f"example {example_text(amount[bad])}. Strip currency signs and thousands "
-                    f"separators, e.g. df[{amount_col!r}] = df[{amount_col!r}].str.replace('[$,]', '', "
-                    "regex=True).astype(float)."
-                )
-            amount = converted
+            run_checks(EVENT_CHECKS, {"amount_raw": amount}, names=names, what="events", index=amount.index)
+            amount = pd.to_numeric(amount, errors="coerce")
         amount = amount.astype(float)
-        infinite = np.isinf(amount.to_numpy())
-        if infinite.any():
-            raise DataError(nonfinite_amounts_message(amount_col, int(infinite.sum()),
-                                                      example_text(amount[infinite])))
-        if amount.isna().any():
-            n = int(amount.isna().sum())
-            raise DataError(
-                f"Column {amount_col!r} is missing in {n:,} rows (first at index "
-                f"{example_text(amount.index[amount.isna()])}). Fill them (0 if nothing was paid) "
-                "or drop those rows."
-            )
-        negative = amount < 0
-        if negative.any():
-            raise DataError(
-                f"Column {amount_col!r} has {int(negative.sum()):,} negative values, for example "
-                f"{example_text(amount[negative])} (refunds or returns?). Revenue retention needs "
-                "purchases only: remove refund rows, or net them against their purchase, "
-                "before the analysis."
-            )
+        run_checks(EVENT_CHECKS, {"amount": amount}, names=names, what="events", index=amount.index, report=report)
         frame[AMOUNT] = amount
-        report.add(amount_col, int((amount == 0).sum()), "kept", "amount is 0 (free or promotional)")
     return frame, report, tz
 
 
@@ -643,13 +499,18 @@ def _merge_orders(frame: pd.DataFrame, report: DataQualityReport, order_col: str
     merged = grouped.agg(spec)
     merged.insert(0, CUSTOMER, grouped[CUSTOMER].first().to_numpy())
     merged = merged.reset_index(drop=True)[list(frame.columns)]
-    n_lines = len(frame) - len(merged)
-    if n_lines:
-        what = "its amounts summed, " if AMOUNT in frame else ""
-        report.add(order_col, n_lines, "dropped",
-                   f"line items merged into their order: {len(frame):,} rows are {len(merged):,} purchases "
-                   f"(one per customer and order: {what}the order's first time)")
+    record_merged_orders(report, order_col, len(frame), len(merged), AMOUNT in frame)
     return merged
+
+
+def record_merged_orders(report: DataQualityReport, order_col: str, rows: int, purchases: int,
+                         amount: bool) -> None:
+    """The ledger entry of line items merged into their order (every engine)."""
+    if rows - purchases:
+        what = "its amounts summed, " if amount else ""
+        report.add(order_col, rows - purchases, "dropped",
+                   f"line items merged into their order: {rows:,} rows are {purchases:,} purchases "
+                   f"(one per customer and order: {what}the order's first time)")
 
 
 def _same_time(report: DataQualityReport, customers: int, affected: int, extra: int, engine: str) -> None:
@@ -661,10 +522,9 @@ def _same_time(report: DataQualityReport, customers: int, affected: int, extra: 
                f"{affected:,} of {customers:,} customers have several events at the exact same time; "
                "each row counts as a purchase")
     if customers and affected >= SAME_TIME_SHARE * customers:
-        fix = ("pass order_col='<your order or invoice column>' to rk.validate_events to count one purchase per "
-               "order" if engine == "pandas" else
-               "merge them into one row per customer and order in the engine first (GROUP BY the customer and "
-               "order columns), or load the rows into pandas and pass order_col= to rk.validate_events")
+        fix = "pass order_col='<your order or invoice column>' to rk.validate_events to count one purchase per order"
+        if engine != "pandas":
+            fix += " (merged in the engine's query: GROUP BY the customer and order columns)"
         warnings.warn(
             f"{affected:,} of {customers:,} customers ({affected / customers:.0%}) have several events at the "
             f"exact same time ({extra:,} further rows). If the rows are the lines of one order or invoice, "
@@ -693,8 +553,10 @@ def validate_events(
     customer_col, time_col, amount_col : str
         The columns, named once here: later calls take them from the log.
     order_col : str, optional
-        An order or invoice column (pandas): the lines of one order are merged into one
-        purchase (its first time, amounts summed), counted in the data-quality report.
+        An order or invoice column: the lines of one order are merged into one purchase (its
+        first time, amounts summed; a row without an order id stays a purchase of its own),
+        counted in the data-quality report. On every engine (files, DuckDB, Polars and Spark
+        merge in the engine's query); there, analyses cannot carry other columns (``by=``).
     as_of : date-like, optional
         End of observation (default: the last event). Without one, each analysis may still
         pass its own ``as_of``.
@@ -726,7 +588,7 @@ def validate_events(
             return data
         raise ParameterError("data is already a validated EventLog: validate the raw data to change as_of or "
                              "order_col.")
-    from .engines import engine_of, is_pandas, unsupported
+    from .engines import PandasLog, engine_of, is_pandas, unsupported, validate_in_engine
 
     if missing_customers not in ("raise", "drop"):
         raise ParameterError(f"missing_customers={missing_customers!r}: use 'raise' or 'drop'.")
@@ -734,18 +596,19 @@ def validate_events(
         raise ParameterError(f"duplicates={duplicates!r}: use 'keep' or 'drop'.")
     door_as_of = None if as_of is None else resolve_as_of(as_of, pd.NaT)
     columns = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col, "order_col": order_col}
+    if order_col is not None and order_col in (customer_col, time_col, amount_col):
+        raise ParameterError(f"order_col={order_col!r} is also the customer, time or amount column: name the "
+                             "order or invoice column.")
     if not is_pandas(data):
         engine = engine_of(data)
-        scope = "customer_col, time_col, amount_col and as_of"
-        for option, value, default in (("order_col", order_col, None), ("missing_customers", missing_customers, "raise"),
+        scope = "customer_col, time_col, amount_col, order_col and as_of"
+        for option, value, default in (("missing_customers", missing_customers, "raise"),
                                        ("duplicates", duplicates, "keep")):
             if value != default:
                 unsupported("validate_events", option, value, scope)
-        from .engines import _open, same_time_counts
-
-        elog = _open(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col, keep_cols=(),
-                     as_of=as_of, what="events")
-        counts = same_time_counts(elog)
+        elog = validate_in_engine(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
+                                  as_of=as_of, order_col=order_col)
+        counts = elog.same_time_counts()
         _same_time(elog.report, counts["customers"], counts["affected"], counts["extra"], engine)
         source, elog.source = elog.source, None
         return EventLog(engine=engine, columns=columns, door_as_of=door_as_of, engine_log=elog, data=data,
@@ -757,9 +620,6 @@ def validate_events(
     carried = [c for c in data.columns if c not in used]
     frame, report, tz = _validate_frame(data, customer_col, time_col, amount_col, carried, missing_customers)
     if order_col is not None:
-        if order_col in (customer_col, time_col, amount_col):
-            raise ParameterError(f"order_col={order_col!r} is also the customer, time or amount column: name the "
-                                 "order or invoice column.")
         if order_col not in frame:
             raise ParameterError(f"order_col={order_col!r}: the column cannot be named {CUSTOMER!r}, {TIME!r} or "
                                  f"{AMOUNT!r} unless it is that column; rename it first.")
@@ -771,12 +631,10 @@ def validate_events(
         if dup.any():
             log.frame = log.frame[~dup]
             report.add("duplicate rows", int(dup.sum()), "dropped", "identical in every column")
-    cust, _ = pd.factorize(log.frame[CUSTOMER], sort=False)
-    dup = pd.DataFrame({"c": cust, "t": log.frame[TIME].to_numpy().view(np.int64)}).duplicated().to_numpy()
-    n_customers = int(cust.max()) + 1 if len(cust) else 0
-    _same_time(report, n_customers, int(np.unique(cust[dup]).size), int(dup.sum()), "pandas")
+    counts = PandasLog(log).same_time_counts()
+    _same_time(report, counts["customers"], counts["affected"], counts["extra"], "pandas")
     _finish(log)
-    report.customers = n_customers
+    report.customers = counts["customers"]
     return EventLog(engine="pandas", columns=columns, door_as_of=door_as_of, prepared=log,
                     first_last=(first, last))
 
@@ -911,13 +769,13 @@ class EventLog:
 
     def _engine_log(self, *, customer_col, time_col, amount_col, keep_cols, as_of, what="events"):
         """The engine log for one call (see :func:`retention_kit.engines.open_events`)."""
-        from .engines import _view
+        from .engines import engine_view
 
         self._columns_for(customer_col=customer_col, time_col=time_col, amount_col=amount_col)
         self._check_as_of(as_of)
         if self._engine is None:
             raise ParameterError("This log is in pandas: the engine path does not apply.")
-        return _view(self._engine, self._source(), keep_cols=keep_cols, as_of=as_of, time_col=self.time_col,
+        return engine_view(self._engine, self._source(), keep_cols=keep_cols, as_of=as_of, time_col=self.time_col,
                      what=what)
 
     def _with_columns(self, columns: dict) -> "EventLog":
@@ -931,9 +789,9 @@ class EventLog:
 
     def _source(self):
         if self._src is None:  # after pickle or deepcopy: reopen the input (nothing is checked again)
-            from .engines import _source
+            from .engines import open_source
 
-            src = _source(self._data, id_col=self.customer_col, time_col=self.time_col)
+            src = open_source(self._data, id_col=self.customer_col, time_col=self.time_col)
             src.id_expr(self.customer_col), src.time_expr(self.time_col)  # what the door's SELECT list reads
             self._src = src
         return self._src

@@ -343,6 +343,24 @@ ADVICE_CASES = {
                                                  date=pd.period_range("2024-01-05", periods=3, freq="D")), {}),
     "missing segment column": (rk.survival_table, BAD.assign(customer_id=["a", "b", "c"], date=["2024-01-05"] * 3),
                                dict(churn_after=30, by="segment")),
+    # The declared checks' fixes (retention_kit.checks): amounts, subscriptions, lifetimes.
+    "missing amounts": (rk.crr_table, BAD.assign(customer_id=["a", "b", "c"], date=["2024-01-05"] * 3,
+                                                 amount=[1.0, np.nan, 2.0]), dict(amount_col="amount")),
+    "negative amounts": (rk.crr_table, BAD.assign(customer_id=["a", "b", "c"], date=["2024-01-05"] * 3,
+                                                  amount=[1.0, -2.0, 2.0]), dict(amount_col="amount")),
+    "subscription end before start": (rk.crr_table, SUBS.assign(end=["2023-12-01", None, "2024-03-15"]),
+                                      dict(kind="subscriptions")),
+    "subscription without id": (rk.crr_table, SUBS.assign(customer_id=["a", None, "c"]), dict(kind="subscriptions")),
+    "lifetime end before start": (rk.subscription_lifetimes, SUBS.assign(end=["2023-12-01", None, "2024-03-15"]),
+                                  dict(customer_col="customer_id")),
+    "repeated spells": (rk.subscription_lifetimes, SUBS.assign(customer_id=["a", "a", "c"]),
+                        dict(customer_col="customer_id")),
+    "bad durations": (rk.kaplan_meier, LIFE.assign(duration=[np.nan, 5, 10, 3, 8, -2.0]), {}),
+    "bad churn flags": (rk.kaplan_meier, LIFE.assign(churned=["yes", "maybe", "yes", "yes", "no", "yes"]), {}),
+    "missing churn flags": (rk.kaplan_meier, LIFE.assign(churned=["yes", None, "yes", "yes", "no", "yes"]), {}),
+    "bad weights": (rk.kaplan_meier, LIFE.assign(w=[1, 0.5, 1, -1, 1, 1]), dict(weights_col="w")),
+    "missing groups": (rk.logrank, LIFE.assign(arm=["a", None, "a", "b", "b", "b"]), dict(by="arm")),
+    "text durations": (rk.kaplan_meier, LIFE.assign(duration=["1", "five", "10", "3", "8", "2"]), {}),
 }
 
 # Statements a message suggests start with "df = ", "df[...] = " or "df.columns = "; they run
@@ -409,7 +427,9 @@ def test_code_a_message_suggests_runs_and_fixes_the_problem(case):
 def test_misspelled_column_advice_runs():
     fn, frame, kw, message = advice("misspelled column")
     option, value = re.search(r"Pass (\w+)=('[^']+')", message).groups()
-    fn(frame, **kw, **{option: eval(value)})  # noqa: S307 - the suggestion, taken literally
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", rk.RetentionWarning)  # the data's caveats, not the advice's
+        fn(frame, **kw, **{option: eval(value)})  # noqa: S307 - the suggestion, taken literally
 
 
 def test_semicolon_advice_runs(tmp_path):

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 import retention_kit as rk
-from retention_kit.cohorts import _distinct_pairs
+from retention_kit.engines import distinct_pairs
 
 matplotlib.use("Agg")
 
@@ -273,7 +273,7 @@ def test_distinct_pairs_against_numpy_unique(n_customers):
     rng = np.random.default_rng(1)
     cust = rng.integers(0, n_customers, 3000)
     per = rng.integers(600, 630, 3000)
-    pairs = _distinct_pairs(cust, per)
+    pairs = distinct_pairs(cust, per)
     ref = np.unique(np.stack([cust, per], axis=1), axis=0)
     np.testing.assert_array_equal(np.stack([pairs.customer, pairs.period], axis=1), ref)
     first = pd.Series(ref[:, 1]).groupby(ref[:, 0]).transform("min").to_numpy()

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import retention_kit as rk
-from retention_kit.cohorts import _cohort_rows, _count_up_to_last_activity, _count_within_look_ahead
+from retention_kit.cohorts.counts import cohort_rows, count_up_to_last_activity, count_within_look_ahead
 
 
 def _pairs(rng, n_customers=40, n_offsets=12):
@@ -28,7 +28,7 @@ def test_look_ahead_counts_match_a_loop_over_customers(look_ahead):
     cust, offset, cohort_of = _pairs(rng)
     cohorts = np.unique(cohort_of)
     n_cols = 10  # fewer columns than offsets: activity past the table still counts
-    got = _count_within_look_ahead(cohorts, cohort_of[cust], offset, cust, n_cols, look_ahead)
+    got = count_within_look_ahead(cohorts, cohort_of[cust], offset, cust, n_cols, look_ahead)
     expected = np.zeros((len(cohorts), n_cols))
     for c in np.unique(cust):
         mine = set(offset[cust == c])
@@ -45,7 +45,7 @@ def test_open_ended_counts_match_a_loop_over_customers():
     cohorts = np.unique(cohort_of)
     row_of = np.searchsorted(cohorts, cohort_of)
     n_cols = 8
-    got = _count_up_to_last_activity(row_of, members, offset, cust, len(cohorts), n_cols, len(cohort_of))
+    got = count_up_to_last_activity(row_of, members, offset, cust, len(cohorts), n_cols, len(cohort_of))
     expected = np.zeros((len(cohorts), n_cols))
     for c in np.unique(cust):
         last = offset[cust == c].max()
@@ -55,7 +55,7 @@ def test_open_ended_counts_match_a_loop_over_customers():
 
 def test_cohort_rows_is_the_position_among_the_cohorts():
     cohorts = np.array([3, 5, 9])
-    np.testing.assert_array_equal(_cohort_rows(cohorts, np.array([9, 3, 5, 5])), [2, 0, 1, 1])
+    np.testing.assert_array_equal(cohort_rows(cohorts, np.array([9, 3, 5, 5])), [2, 0, 1, 1])
 
 
 EVENTS = pd.DataFrame({

@@ -230,3 +230,11 @@ class FittedModel(Result):
 
     def _repr_html_(self) -> str:
         return render_html(self.title, self.summary, [self.explain()])
+
+
+def model_time_unit(summary) -> str | None:
+    """The singular time unit ("week") of an RFM summary a model is fitted on, for its text."""
+    from .summary import unit_name
+
+    unit = getattr(summary, "attrs", {}).get("time_unit")
+    return unit_name(unit)[:-1] if unit else None

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from ._base import Grouped, as_arrays, covariance, drop_zero_age, grouped, maximise
+from ._base import Grouped, as_arrays, covariance, drop_zero_age, grouped, maximise, model_time_unit
 from ._purchase import PurchaseModel
 from ..results import explains
 
@@ -161,11 +161,4 @@ def fit_bgnbd(summary, *, initial_params=None, ci_alpha: float = 0.05) -> BGNBDM
                 else [1.0, max(np.average(g.T, weights=g.w), 1e-3), 1.0, 1.0])
     res = maximise(lambda lp: _nll_and_gradient(lp, g), x0, model="BG/NBD", gradient=True)
     cov = covariance(lambda lp: _nll_and_gradient(lp, g)[0], res.x)
-    return BGNBDModel(res.x, -res.fun, cov, len(x), _unit(summary), ci_alpha)
-
-
-def _unit(summary) -> str | None:
-    from .summary import unit_name
-
-    unit = getattr(summary, "attrs", {}).get("time_unit")
-    return unit_name(unit)[:-1] if unit else None
+    return BGNBDModel(res.x, -res.fun, cov, len(x), model_time_unit(summary), ci_alpha)

@@ -15,11 +15,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engines import _sql, is_pandas, open_events
+from ..engines import open_events
 from ..errors import DataError, ParameterError
 from ..plotting import get_axes, label
 from .._options import legacy_arguments
-from ..validation import log_columns, prepare_events, resolve_as_of
+from ..validation import log_columns, resolve_as_of
 from ._base import column
 from ._purchase import PurchaseModel
 from .summary import _day, unit_days
@@ -43,25 +43,8 @@ def _bins(frequency: np.ndarray, max_frequency: int) -> pd.Categorical:
 def _day_counts(events, cal_day, customer_col, time_col, as_of):
     """(first_d, d, n): repeat purchase days by first-purchase day, and cohort sizes."""
     customer_col, time_col, _ = log_columns(events, customer_col, time_col)
-    if is_pandas(events):
-        frame = prepare_events(events, customer_col=customer_col, time_col=time_col, as_of=as_of).frame
-        days = pd.DataFrame({"cust": frame["customer_id"].to_numpy(),
-                             "d": frame["date"].to_numpy("datetime64[D]").view(np.int64)}).drop_duplicates()
-        days["first_d"] = days.groupby("cust")["d"].transform("min")
-        days = days[days["first_d"] <= cal_day]
-        sizes = days.groupby("first_d")["cust"].nunique()
-        pairs = days[days["d"] > days["first_d"]].groupby(["first_d", "d"]).size()
-        return sizes, pairs
     log = open_events(events, customer_col=customer_col, time_col=time_col, as_of=as_of)
-    day = log.source.dialect.epoch_day_template.format(x="t")
-    head = (f"WITH {_sql._events(log.base, log.cut)}, days AS (SELECT DISTINCT cust, {day} AS d FROM ev), "
-            f"firsts AS (SELECT cust, MIN(d) AS first_d FROM days GROUP BY cust HAVING MIN(d) <= {cal_day}) ")
-    sizes = log.run(head + "SELECT first_d, COUNT(*) AS n FROM firsts GROUP BY first_d")
-    pairs = log.run(head + "SELECT f.first_d AS first_d, dy.d AS d, COUNT(*) AS n FROM days dy JOIN firsts f "
-                    "ON dy.cust = f.cust WHERE dy.d > f.first_d GROUP BY f.first_d, dy.d")
-    sizes = sizes.set_index(sizes["first_d"].astype(np.int64))["n"].astype(np.int64).sort_index()
-    pairs = pairs.set_index([pairs["first_d"].astype(np.int64), pairs["d"].astype(np.int64)])["n"].astype(np.int64)
-    return sizes, pairs
+    return log.repeat_days(cal_day)
 
 
 @legacy_arguments(positional=("time_unit",))

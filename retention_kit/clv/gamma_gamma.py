@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import special, stats
 
 from ..errors import DataError, ParameterError
-from ._base import FittedModel, IndependenceWarning, column, covariance, maximise
+from ._base import FittedModel, IndependenceWarning, column, covariance, maximise, model_time_unit
 from ..results import explains
 
 __all__ = ["fit_gamma_gamma", "GammaGammaModel"]
@@ -188,7 +188,6 @@ def fit_gamma_gamma(summary, *, initial_params=None, ci_alpha: float = 0.05) -> 
         initial_params = _moment_start(x, m) or [1.0, 2.0, float(np.mean(m))]
     x0 = np.log(initial_params)
     res = maximise(nll, x0, model="gamma-gamma")
-    from .bgnbd import _unit
 
-    return GammaGammaModel(res.x, -res.fun, covariance(nll, res.x), len(x), _unit(summary), ci_alpha,
+    return GammaGammaModel(res.x, -res.fun, covariance(nll, res.x), len(x), model_time_unit(summary), ci_alpha,
                            spend_correlation=corr)

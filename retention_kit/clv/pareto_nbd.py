@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
-from ._base import Grouped, as_arrays, covariance, drop_zero_age, grouped, maximise
+from ._base import Grouped, as_arrays, covariance, drop_zero_age, grouped, maximise, model_time_unit
 from ._purchase import PurchaseModel
 from ..results import explains
 
@@ -161,6 +161,5 @@ def fit_pareto_nbd(summary, *, initial_params=None, ci_alpha: float = 0.05) -> P
     x0 = np.log(initial_params if initial_params is not None else [1.0, scale, 1.0, scale])
     res = maximise(lambda lp: _nll(lp, g), x0, model="Pareto/NBD")
     cov = covariance(lambda lp: _nll(lp, g), res.x)
-    from .bgnbd import _unit
 
-    return ParetoNBDModel(res.x, -res.fun, cov, len(x), _unit(summary), ci_alpha)
+    return ParetoNBDModel(res.x, -res.fun, cov, len(x), model_time_unit(summary), ci_alpha)

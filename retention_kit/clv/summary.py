@@ -13,11 +13,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..engines import _sql, is_pandas, open_events
+from ..engines import open_events
 from ..errors import DataError, ParameterError
 from ..results import set_metadata
 from .._options import legacy_arguments
-from ..validation import log_columns, prepare_events, resolve_as_of
+from ..validation import log_columns, resolve_as_of
 
 __all__ = ["rfm_summary"]
 
@@ -43,78 +43,6 @@ def unit_name(time_unit: str) -> str:
 
 def _day(ts) -> int:
     return int(pd.Timestamp(ts).normalize().value // 86_400_000_000_000)
-
-
-def _per_customer_pandas(frame: pd.DataFrame, cal_day: int, amount: bool) -> pd.DataFrame:
-    """The reduction on a canonical pandas log (numpy, one sort)."""
-    day = frame["date"].to_numpy("datetime64[D]").view(np.int64)
-    cust = frame["customer_id"].to_numpy()
-    daily = pd.DataFrame({"cust": cust, "d": day, "n": 1})
-    if amount:
-        daily["amt"] = frame["amount"].to_numpy(float)
-    daily = daily.groupby(["cust", "d"], sort=True).sum().reset_index()
-    g = daily.groupby("cust", sort=False)
-    first = g["d"].transform("min").to_numpy()
-    cal = daily["d"].to_numpy() <= cal_day
-    out = pd.DataFrame({
-        "cust": daily["cust"], "first_d": first, "cal_d": np.where(cal, daily["d"], np.iinfo(np.int64).min),
-        "n_cal": cal.astype(np.int64), "n_hold": (~cal).astype(np.int64), "n_rows": daily["n"],
-    })
-    if amount:
-        amt = daily["amt"].to_numpy()
-        out["amt_cal"] = np.where(cal, amt, 0.0)
-        out["amt_first"] = np.where(daily["d"].to_numpy() == first, amt, 0.0)
-    agg = {"first_d": "min", "cal_d": "max", "n_cal": "sum", "n_hold": "sum", "n_rows": "sum"}
-    if amount:
-        agg.update(amt_cal="sum", amt_first="sum")
-    return out.groupby("cust", sort=False).agg(agg).reset_index()
-
-
-# The spend of each customer's first purchase day (days are distinct per customer), where
-# the engine has an aggregate for it; elsewhere (Polars SQL) a join to the first days.
-_FIRST_AMOUNT = {"duckdb": "arg_min(amt, d)", "spark": "min_by(amt, d)"}
-
-
-def _per_customer_query(d: _sql.Dialect, base: str, cut: str, cal_day: int, amount: bool,
-                        holdout: bool = True) -> str:
-    """The same reduction as SQL for DuckDB, Polars and Spark. Without ``holdout`` every
-    row kept lies on or before the calibration end day (the caller knows)."""
-    day = d.epoch_day_template.format(x="t")
-    amt = ", SUM(amount) AS amt" if amount else ""
-    first_amt = _FIRST_AMOUNT.get(d.name)
-    if first_amt is not None:
-        # One aggregation of the (customer, DATE) pairs, the first day's spend by arg_min: no
-        # self-join to the first days (about 40% more CPU on DuckDB at 10M events), a DATE key
-        # (narrower than the day number) and, without a holdout, plain sums instead of CASEs
-        # and no event count (n_rows is only read for customers dropped as starting after the
-        # calibration end, who exist only with a holdout); with ORDER BY below, 1.6x faster at 10M.
-        end = f"DATE '{np.datetime64(cal_day, 'D')}'"
-        if holdout:
-            cal_d = f"MAX(CASE WHEN d <= {end} THEN d END)"
-            n_cal = f"SUM(CASE WHEN d <= {end} THEN 1 ELSE 0 END)"
-            n_hold = f"SUM(CASE WHEN d > {end} THEN 1 ELSE 0 END)"
-            amt_cal = f"SUM(CASE WHEN d <= {end} THEN amt ELSE 0 END)"
-            n, n_rows = ", COUNT(*) AS n", "SUM(n)"
-        else:  # every row kept lies on or before the calibration end day
-            cal_d, n_cal, n_hold, amt_cal, n, n_rows = "MAX(d)", "COUNT(*)", "0", "SUM(amt)", "", "0"
-        num = d.epoch_day_template.format
-        extra = f", {amt_cal} AS amt_cal, {first_amt} AS amt_first" if amount else ""
-        return (f"WITH {_sql._events(base, cut)}, "
-                f"days AS (SELECT cust, CAST(t AS DATE) AS d{n}{amt} FROM ev GROUP BY cust, CAST(t AS DATE)) "
-                f"SELECT cust, {num(x='MIN(d)')} AS first_d, {num(x=cal_d)} AS cal_d, {n_cal} AS n_cal, "
-                f"{n_hold} AS n_hold, {n_rows} AS n_rows{extra} FROM days GROUP BY cust"
-                + (" ORDER BY cust" if d.sorts_results else ""))
-    extra = (", SUM(CASE WHEN dy.d <= {c} THEN dy.amt ELSE 0 END) AS amt_cal, "
-             "SUM(CASE WHEN dy.d = f.first_d THEN dy.amt ELSE 0 END) AS amt_first").format(c=cal_day) \
-        if amount else ""
-    return (f"WITH {_sql._events(base, cut)}, "
-            f"days AS (SELECT cust, {day} AS d, COUNT(*) AS n{amt} FROM ev GROUP BY cust, {day}), "
-            "firsts AS (SELECT cust, MIN(d) AS first_d FROM days GROUP BY cust) "
-            "SELECT dy.cust AS cust, MIN(f.first_d) AS first_d, "
-            f"MAX(CASE WHEN dy.d <= {cal_day} THEN dy.d END) AS cal_d, "
-            f"SUM(CASE WHEN dy.d <= {cal_day} THEN 1 ELSE 0 END) AS n_cal, "
-            f"SUM(CASE WHEN dy.d > {cal_day} THEN 1 ELSE 0 END) AS n_hold, SUM(dy.n) AS n_rows{extra} "
-            "FROM days dy JOIN firsts f ON dy.cust = f.cust GROUP BY dy.cust")
 
 
 def _finish(per: pd.DataFrame, *, cal_day: int, obs_day: int, days: float, amount: bool,
@@ -206,14 +134,8 @@ def rfm_summary(events, calibration_end=None, observation_end=None, *, time_unit
     as_of = _ends(calibration_end, observation_end)
     customer_col, time_col, amount_col = log_columns(events, customer_col, time_col, amount_col)
     amount = amount_col is not None
-    if is_pandas(events):
-        log = prepare_events(events, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
-                             as_of=as_of)
-        report, last, first = log.report, log.as_of, log.frame["date"].min()
-    else:
-        log = open_events(events, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
-                          as_of=as_of)
-        report, last, first = log.report, log.as_of, log.first_time
+    log = open_events(events, customer_col=customer_col, time_col=time_col, amount_col=amount_col, as_of=as_of)
+    report, last, first = log.report, log.as_of, log.first_time
     cal = last if calibration_end is None else resolve_as_of(calibration_end, pd.NaT)
     if cal.normalize() < pd.Timestamp(first).normalize():
         raise DataError(f"calibration_end={calibration_end!r} is before the first purchase in the data "
@@ -221,15 +143,7 @@ def rfm_summary(events, calibration_end=None, observation_end=None, *, time_unit
                         "use the last date, or pick a date inside the data.")
     obs = last if observation_end is not None else cal
     cal_day, obs_day = _day(cal), max(_day(obs), _day(cal))
-    if is_pandas(events):
-        per = _per_customer_pandas(log.frame, cal_day, amount)
-    else:
-        per = log.run(_per_customer_query(log.source.dialect, log.base, log.cut, cal_day, amount,
-                                          holdout=obs_day > cal_day))
-        for col in ("first_d", "n_cal", "n_hold", "n_rows"):
-            per[col] = per[col].astype(np.int64)
-        # NULL for customers with no purchase by the calibration end (dropped in _finish)
-        per["cal_d"] = pd.to_numeric(per["cal_d"]).fillna(-(2 ** 62)).astype(np.int64)
+    per = log.customer_days(cal_day, amount=amount, holdout=obs_day > cal_day)
     out = _finish(per, cal_day=cal_day, obs_day=obs_day, days=days, amount=amount,
                   customer_col=customer_col, report=report)
     report.rows_used = report.rows_in - sum(c["rows"] for c in report.checks if c["action"] == "dropped")

@@ -1,4 +1,14 @@
-"""Run the heavy reductions where the data is: DuckDB, Polars or Spark.
+"""Run the heavy reductions where the data is: pandas, DuckDB, Polars or Spark.
+
+Every engine is one implementation of :class:`EventReductions` (``_base.py``), the typed
+protocol naming the reductions and the shape of what each returns: :func:`open_events`
+validates an input and returns its engine's log -- a :class:`PandasLog` (numpy kernels,
+``_pandas.py``) for pandas, an :class:`EngineLog` (SQL, ``_sql.py``) for the others -- and
+each analysis is then *open the input -> the log's reductions -> the arithmetic once -> a
+result*, for every engine. Options only pandas runs (cohort brackets, masks, relative
+periods, ...; :data:`PANDAS_ONLY`) are a capability of the engine, :func:`supports`, which
+the analyses ask before refusing them with :func:`unsupported`. :func:`engine_of` tells the
+engine from the input's type alone, without importing DuckDB, Polars or PySpark.
 
 The analyses (``cohort_table``, ``crr_table``, ``customer_lifetimes``,
 ``survival_table``, ``compare_retention``) accept, besides a pandas DataFrame:
@@ -8,6 +18,10 @@ The analyses (``cohort_table``, ``crr_table``, ``customer_lifetimes``,
 * a DuckDB relation;
 * a Polars DataFrame or LazyFrame (run by Polars' own lazy SQL engine);
 * a PySpark DataFrame (the same SQL runs on a cluster).
+
+With ``order_col`` (:func:`retention_kit.validate_events`), the line items of one order are
+merged into one purchase in the engine's query (GROUP BY customer and order: the first time,
+the amounts summed), as on pandas.
 
 Each reduction -- validation counts, distinct (customer, period) activity, first and last
 activity per customer, revenue per (customer, period), the (duration, churned, count)
@@ -47,10 +61,15 @@ from ..errors import DataError, ParameterError
 from ..periods import period_codes
 from ..results import DataQualityReport
 from .. import validation as _v
+from ..checks import ROW_CHECKS, refusal_from_counts
 from ..validation import observed_until, resolve_as_of
 from . import _sql
+from ._base import PANDAS_ONLY, EventReductions
+from ._pandas import PandasLog, customer_codes, distinct_pairs, event_periods  # the numpy kernels
 
-__all__ = ["engine_of", "is_pandas", "open_events", "EngineLog", "starts_table", "unsupported"]
+__all__ = ["engine_of", "is_pandas", "open_events", "supports", "EventReductions", "EngineLog", "PandasLog",
+           "PANDAS_ONLY", "starts_table", "unsupported", "open_source", "validate_in_engine", "engine_view",
+           "customer_codes", "distinct_pairs", "event_periods"]
 
 
 def engine_of(data) -> str:
@@ -83,6 +102,12 @@ def is_pandas(data) -> bool:
     return isinstance(data, pd.DataFrame) or (isinstance(data, _v.EventLog) and data.engine == "pandas")
 
 
+def supports(data, option: str) -> bool:
+    """Whether the engine of ``data`` runs an analysis option (see
+    :meth:`EventReductions.supports`), answered without opening the input."""
+    return (PandasLog if engine_of(data) == "pandas" else EngineLog).supports(option)
+
+
 def unsupported(function: str, option: str, value, supported: str):
     """Raise the ParameterError of an option the engines do not run."""
     raise ParameterError(
@@ -91,7 +116,9 @@ def unsupported(function: str, option: str, value, supported: str):
         "(e.g. a filtered or sampled extract) for this option.")
 
 
-def _source(data, id_col: str | None = None, time_col: str | None = None):
+def open_source(data, id_col: str | None = None, time_col: str | None = None):
+    """The engine's :class:`~._base.Source` over ``data`` (files, DuckDB, Polars, Spark); nothing
+    is checked or read here."""
     kind = engine_of(data)
     if kind == "duckdb":
         from ._duckdb import DuckDBSource
@@ -135,10 +162,16 @@ class EngineLog:
     report: DataQualityReport
     n_keep: int = 0
     tz: str | None = None
+    resolution = "us"  # times travel as integer microseconds
 
     @property
     def engine(self) -> str:
         return self.source.dialect.name
+
+    @classmethod
+    def supports(cls, option: str) -> bool:
+        """The SQL engines run every option but those only pandas runs (:data:`~._base.PANDAS_ONLY`)."""
+        return option not in PANDAS_ONLY
 
     @property
     def observed_until(self) -> pd.Timestamp:
@@ -188,7 +221,38 @@ class EngineLog:
     def crr_counts(self, code: str, *, revenue: bool) -> pd.DataFrame:
         d = self.source.dialect
         out = self.run(_sql.crr_query(d, self.base, self.cut, code, revenue=revenue))
-        return out.set_index(out["p"].astype(np.int64)).drop(columns="p").sort_index()
+        out = out.set_index(out["p"].astype(np.int64)).drop(columns="p").sort_index()
+        out = out.reindex(pd.Index(np.arange(out.index[0], out.index[-1] + 1), name="p"))
+        counts = ["buyers", "repeaters", "retained", "new"]
+        out[counts] = out[counts].fillna(0).astype(np.int64)
+        if revenue:
+            amounts = ["revenue", "kept_revenue", "kept_capped"]
+            out[amounts] = out[amounts].astype(float).fillna(0.0)
+            out.insert(out.columns.get_loc("kept_revenue"), "start_revenue",
+                       np.r_[0.0, out["revenue"].to_numpy()[:-1]])
+        return out[counts + (["revenue", "start_revenue", "kept_revenue", "kept_capped"] if revenue else [])]
+
+    def same_time_counts(self) -> dict:
+        return same_time_counts(self)
+
+    def customer_days(self, cal_day: int, *, amount: bool, holdout: bool = True) -> pd.DataFrame:
+        per = self.run(_sql.customer_days_query(self.source.dialect, self.base, self.cut, cal_day, amount,
+                                                holdout=holdout))
+        for col in ("first_d", "n_cal", "n_hold", "n_rows"):
+            per[col] = per[col].astype(np.int64)
+        # NULL for customers with no purchase by the calibration end (dropped by rfm_summary)
+        cal_d = pd.to_numeric(per["cal_d"])
+        per["cal_d"] = np.where(cal_d.notna(), cal_d.fillna(0), np.iinfo(np.int64).min).astype(np.int64)
+        return per
+
+    def repeat_days(self, cal_day: int) -> tuple[pd.Series, pd.Series]:
+        head = _sql.repeat_days_head(self.source.dialect, self.base, self.cut, cal_day)
+        sizes = self.run(head + "SELECT first_d, COUNT(*) AS n FROM firsts GROUP BY first_d")
+        pairs = self.run(head + "SELECT f.first_d AS first_d, dy.d AS d, COUNT(*) AS n FROM days dy JOIN firsts f "
+                         "ON dy.cust = f.cust WHERE dy.d > f.first_d GROUP BY f.first_d, dy.d")
+        sizes = sizes.set_index(sizes["first_d"].astype(np.int64))["n"].astype(np.int64).sort_index()
+        pairs = pairs.set_index([pairs["first_d"].astype(np.int64), pairs["d"].astype(np.int64)])["n"].astype(np.int64)
+        return sizes, pairs
 
 
 def _from_us(us: int) -> str:
@@ -236,8 +300,12 @@ def _footer_stats(source, customer_col, time_col, amount_col, cutoff, whole_day)
 
 
 def open_events(data, *, customer_col: str = "customer_id", time_col: str = "date",
-                amount_col: str | None = None, keep_cols=(), as_of=None, what: str = "events") -> EngineLog:
-    """Validate an event log in its engine (the counterpart of ``prepare_events``).
+                amount_col: str | None = None, keep_cols=(), as_of=None, what: str = "events") -> EventReductions:
+    """Validate an event log in its engine: the :class:`EventReductions` every analysis runs.
+
+    A pandas DataFrame (or an :class:`~retention_kit.EventLog` validated from one) gives a
+    :class:`PandasLog`, validated by ``prepare_events``; every other input an
+    :class:`EngineLog`.
 
     Checks that the columns exist, counts missing ids and dates, unreadable dates and
     missing or negative amounts in one pass, and resolves the as-of date (default: the last
@@ -247,6 +315,12 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
     :class:`~retention_kit.EventLog` validated in an engine, returns its log without checking
     again (carried columns and a later as-of date are applied).
     """
+    if is_pandas(data):
+        prepared = _v.prepare_events(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
+                                     keep_cols=keep_cols, as_of=as_of)
+        names = {customer_col, time_col, amount_col}
+        kept = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c and c not in names]
+        return PandasLog(prepared, kept)
     if isinstance(data, _v.EventLog):
         return data._engine_log(customer_col=customer_col, time_col=time_col, amount_col=amount_col,
                                 keep_cols=keep_cols, as_of=as_of, what=what)
@@ -254,17 +328,66 @@ def open_events(data, *, customer_col: str = "customer_id", time_col: str = "dat
                  as_of=as_of, what=what)
 
 
-def _open(data, *, customer_col, time_col, amount_col, keep_cols, as_of, what) -> EngineLog:
-    """The checks of :func:`open_events` on an engine's input."""
+def validate_in_engine(data, *, customer_col: str, time_col: str, amount_col: str | None = None, keep_cols=(),
+                       as_of=None, what: str = "events", order_col: str | None = None) -> EngineLog:
+    """The door's checks on an engine's input (files, DuckDB, Polars, Spark): the checks of
+    :func:`open_events` and, with ``order_col``, the line items of one order merged into one
+    purchase (the order's first time, amounts summed; rows without an order id stay purchases
+    of their own), counted in the report as on pandas."""
+    return _open(data, customer_col=customer_col, time_col=time_col, amount_col=amount_col, keep_cols=keep_cols,
+                 as_of=as_of, what=what, order_col=order_col)
+
+
+def _as_list(cols) -> list:
+    return [c for c in ([cols] if isinstance(cols, str) else list(cols)) if c]
+
+
+def _open(data, *, customer_col, time_col, amount_col, keep_cols, as_of, what, order_col=None) -> EngineLog:
+    """The checks of :func:`open_events` on an engine's input, step by step."""
     _v.check_labels(pd.Index(_columns_of(data)), what)
-    source = _source(data, id_col=customer_col, time_col=time_col)
-    keep_cols = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c]
-    wanted = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col}
+    source = open_source(data, id_col=customer_col, time_col=time_col)
+    keep_cols = _as_list(keep_cols)
+    _check_columns(source, what, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
+                   order_col=order_col, keep_cols=keep_cols)
+    time_kind = _check_types(source, time_col, amount_col)
+    d, text_ids = source.dialect, source.text_ids(customer_col)
+    base = _select_list(source, customer_col, time_col, amount_col, keep_cols)
+    as_of_ts = None if as_of is None else resolve_as_of(as_of, pd.NaT)
+    whole_day = as_of_ts is not None and as_of_ts == as_of_ts.normalize()
+    cutoff = None if as_of_ts is None else (observed_until(as_of_ts) if whole_day else as_of_ts)
+    row_cutoff = None if order_col is not None else cutoff  # with orders, the purchases are cut
+    stats = _footer_stats(source, customer_col, time_col, amount_col, row_cutoff, whole_day)
+    if stats is None:  # one pass over the rows
+        stats = source.run(_sql.stats_query(d, base, d.q(time_col), amount=amount_col is not None,
+                                            cutoff_us=None if row_cutoff is None else _us(row_cutoff),
+                                            whole_day=whole_day, text_ids=text_ids)).iloc[0]
+    report = _check_rows(stats, source, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
+                         text_ids=text_ids)
+    _record_conversions(report, source, time_col, time_kind, _int(stats["n_rows"]))
+    if amount_col is not None:
+        report.add(amount_col, _int(stats["zero_amounts"]), "kept", "amount is 0 (free or promotional)")
+    if order_col is not None:
+        base, stats = _merge_orders(source, base, report, order_col, amount_col is not None, stats,
+                                    cutoff=cutoff, whole_day=whole_day)
+    first = pd.Timestamp(_int(stats["first_us"]), unit="us")
+    last = pd.Timestamp(_int(stats["last_us"]), unit="us")
+    cut, as_of_ts = _apply_cut(report, d, time_col, as_of, as_of_ts, whole_day, cutoff, first, last,
+                               _int(stats["n_rows"]), stats.get("after_as_of"), stats.get("last_kept_us"))
+    return EngineLog(source=source, base=base, cut=cut, as_of=as_of_ts, first_time=first, report=report,
+                     n_keep=len(keep_cols))
+
+
+def _check_columns(source, what: str, *, customer_col, time_col, amount_col, order_col, keep_cols) -> None:
+    wanted = {"customer_col": customer_col, "time_col": time_col, "amount_col": amount_col, "order_col": order_col}
     wanted.update({f"column {c!r}": c for c in keep_cols})
     for arg, col in wanted.items():
         if col is not None and col not in source.columns:
             _missing_column(source, arg, col, what)
-    d = source.dialect
+
+
+def _check_types(source, time_col: str, amount_col: str | None) -> str:
+    """The time column's kind ("timestamp", "timestamptz", "date" or "string"); numbers as
+    dates and amounts that are not numbers are refused."""
     time_kind = source.kind(time_col)
     if time_kind == "number":
         raise DataError(_v.numeric_dates_message(time_col, engine=True))
@@ -274,26 +397,26 @@ def _open(data, *, customer_col, time_col, amount_col, keep_cols, as_of, what) -
         raise DataError(
             f"Column {amount_col!r} is {source.kind(amount_col)}, not numbers. Cast it to a number in "
             "the engine first (strip currency signs and thousands separators).")
-    text_ids = source.text_ids(customer_col)
+    return time_kind
+
+
+def _select_list(source, customer_col, time_col, amount_col, keep_cols) -> str:
+    """The canonical columns: cust, t (a timestamp), amount, k0, k1, ..."""
+    d = source.dialect
     base = [f"{source.id_expr(customer_col)} AS cust", f"{source.time_expr(time_col)} AS t"]
     if amount_col is not None:
         base.append(f"CAST({d.q(amount_col)} AS DOUBLE) AS amount")
     base += [f"{d.q(c)} AS k{i}" for i, c in enumerate(keep_cols)]
-    base = ", ".join(base)
+    return ", ".join(base)
 
-    as_of_ts = None if as_of is None else resolve_as_of(as_of, pd.NaT)
-    whole_day = as_of_ts is not None and as_of_ts == as_of_ts.normalize()
-    cutoff = None if as_of_ts is None else (observed_until(as_of_ts) if whole_day else as_of_ts)
-    stats = _footer_stats(source, customer_col, time_col, amount_col, cutoff, whole_day)
-    if stats is None:  # one pass over the rows
-        stats = source.run(_sql.stats_query(d, base, d.q(time_col), amount=amount_col is not None,
-                                            cutoff_us=None if cutoff is None else _us(cutoff),
-                                            whole_day=whole_day, text_ids=text_ids)).iloc[0]
+
+def _check_rows(stats, source, *, customer_col, time_col, amount_col, text_ids) -> DataQualityReport:
+    """Refuse empty logs, odd or missing ids, missing, unreadable or out-of-range dates and
+    missing, non-finite or negative amounts (each with its fix); the report of the rows in."""
     n_rows = _int(stats["n_rows"])
     if n_rows == 0:
         raise DataError(f"The event log is empty (0 rows in {source.label}): there is nothing to "
                         "analyse. Check the path and any filter applied before this call.")
-    report = DataQualityReport(rows_in=n_rows)
     if text_ids is not None and _int(stats["odd_ids"]):
         raise DataError(
             f"Column {customer_col!r} looks like integers in the first rows of {source.label}, but "
@@ -302,46 +425,42 @@ def _open(data, *, customer_col, time_col, amount_col, keep_cols, as_of, what) -
             "both become 17) or are lost. "
             f"Read the ids as text: pass duckdb.read_csv(path, dtype={{{customer_col!r}: 'VARCHAR'}}) "
             "instead of the path.")
-    if _int(stats["null_ids"]):
-        raise DataError(
-            f"Column {customer_col!r} is empty in {_int(stats['null_ids']):,} of {n_rows:,} rows. Events "
-            "without a customer cannot be attributed: filter them out in the engine (WHERE "
-            f"{d.q(customer_col)} IS NOT NULL) or fill the ids.")
-    if _int(stats["null_dates"]):
-        raise DataError(_v.missing_dates_message(time_col, _int(stats["null_dates"]), n_rows, engine=True))
-    if _int(stats["bad_dates"]):
-        example = stats.get("bad_date_example")
-        raise DataError(_v.bad_dates_message(time_col, _int(stats["bad_dates"]), n_rows,
-                                             [] if example is None or pd.isna(example) else [example],
-                                             engine=True))
-    if _int(stats.get("out_of_range")):  # beyond what nanosecond timestamps hold (1677-2262)
+    names = {"cust": customer_col, "t_raw": time_col, "t": time_col, "amount": amount_col}
+    checks = [c for c in ROW_CHECKS if amount_col is not None or not c.amount]
+    message = refusal_from_counts(checks, {c.name: _int(stats.get(c.name)) for c in checks}, names=names,
+                                  of=n_rows, what="events", examples=_examples(stats))
+    if message is not None:
+        raise DataError(message)
+    return DataQualityReport(rows_in=n_rows)
+
+
+def _examples(stats) -> dict:
+    """The example values the engine's pass returned, by check name (see ``_sql.stats_query``)."""
+    bad = stats.get("bad_date_example")
+    out = {"bad_dates": () if bad is None or pd.isna(bad) else (bad,)}
+    if _int(stats.get("out_of_range")):  # the first or last time, beyond nanosecond timestamps
         first = _int(stats["first_us"])
-        when = first if first < _v.MIN_US else _int(stats["last_us"])
-        raise DataError(_v.out_of_range_message(time_col, _int(stats["out_of_range"]), _from_us(when)))
+        out["out_of_range"] = (_from_us(first if first < _v.MIN_US else _int(stats["last_us"])),)
+    return out
+
+
+def _record_conversions(report, source, time_col: str, time_kind: str, n_rows: int) -> None:
+    """Text dates parsed, or time-zone-aware times converted to UTC, as on pandas."""
     typed = getattr(source, "typed_times", False)  # a CSV column the sniffer took for times
     if time_kind == "string" and not typed:
         report.add(time_col, n_rows, "converted", _v.TEXT_DETAIL)
     elif time_kind == "timestamptz" or typed == "timestamptz":
         report.add(time_col, n_rows, "converted", _v.TZ_DETAIL)
-    if amount_col is not None:
-        if _int(stats["null_amounts"]):
-            raise DataError(f"Column {amount_col!r} is missing in {_int(stats['null_amounts']):,} rows. "
-                            "Fill them (0 if nothing was paid) or drop those rows.")
-        if _int(stats.get("nonfinite_amounts")):
-            raise DataError(_v.nonfinite_amounts_message(amount_col, _int(stats["nonfinite_amounts"]), engine=True))
-        if _int(stats["negative_amounts"]):
-            raise DataError(
-                f"Column {amount_col!r} has {_int(stats['negative_amounts']):,} negative values (refunds or "
-                "returns?). Revenue retention needs purchases only: remove refund rows, or net them "
-                "against their purchase, before the analysis.")
-        report.add(amount_col, _int(stats["zero_amounts"]), "kept", "amount is 0 (free or promotional)")
 
-    first = pd.Timestamp(_int(stats["first_us"]), unit="us")
-    last = pd.Timestamp(_int(stats["last_us"]), unit="us")
-    cut, as_of_ts = _apply_cut(report, d, time_col, as_of, as_of_ts, whole_day, cutoff, first, last, n_rows,
-                               stats.get("after_as_of"), stats.get("last_kept_us"))
-    return EngineLog(source=source, base=base, cut=cut, as_of=as_of_ts, first_time=first, report=report,
-                     n_keep=len(keep_cols))
+
+def _merge_orders(source, base: str, report, order_col: str, amount: bool, stats, *, cutoff, whole_day):
+    """The SELECT list over the merged purchases and their span (rows, first and last time,
+    what the as-of date drops); the merged line items counted as on pandas."""
+    merged = _sql.merged_orders(base, source.dialect.q(order_col), amount)
+    span = source.run(_sql.span_query(source.dialect, merged, cutoff_us=None if cutoff is None else _us(cutoff),
+                                      whole_day=whole_day)).iloc[0]
+    _v.record_merged_orders(report, order_col, _int(stats["n_rows"]), _int(span["n_rows"]), amount)
+    return merged, span
 
 
 def _apply_cut(report, d, time_col, as_of, as_of_ts, whole_day, cutoff, first, last, rows_used, after,
@@ -366,16 +485,21 @@ def _apply_cut(report, d, time_col, as_of, as_of_ts, whole_day, cutoff, first, l
     return cut, as_of_ts
 
 
-def _view(stored: EngineLog, source, *, keep_cols, as_of, time_col: str, what: str) -> EngineLog:
+def engine_view(stored: EngineLog, source, *, keep_cols, as_of, time_col: str, what: str) -> EngineLog:
     """An :class:`~retention_kit.EventLog`'s engine log for one call: its carried columns, a
     copy of its report and, when the log was validated without an as-of date, the call's cut
     (one count of the rows after it, or none when the data end before it). No check runs again."""
     d = source.dialect
-    keep_cols = [c for c in ([keep_cols] if isinstance(keep_cols, str) else list(keep_cols)) if c]
+    keep_cols = _as_list(keep_cols)
     for c in keep_cols:
         if c not in source.columns:
             _missing_column(source, f"column {c!r}", c, what)
-    base = stored.base + "".join(f", {d.q(c)} AS k{i}" for i, c in enumerate(keep_cols))
+    if keep_cols and getattr(stored.base, "ctes", ""):
+        raise ParameterError(
+            f"The event log merged the line items of each order (order_col): its purchases carry no other "
+            f"column, so {keep_cols[0]!r} is not available. Validate the data without order_col to carry "
+            "columns, or merge the orders in the engine first.")
+    base = _sql.extend(stored.base, "".join(f", {d.q(c)} AS k{i}" for i, c in enumerate(keep_cols)))
     report = _v.copy_report(stored.report)
     log = EngineLog(source=source, base=base, cut=stored.cut, as_of=stored.as_of, first_time=stored.first_time,
                     report=report, n_keep=len(keep_cols), tz=stored.tz)

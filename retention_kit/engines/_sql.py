@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["Dialect", "DUCKDB", "POLARS", "SPARK"]
 
 EVENTS = "rk_events"
@@ -104,10 +106,53 @@ def stats_query(d: Dialect, base: str, raw_time: str, *, amount: bool, cutoff_us
             f"SELECT {', '.join(parts)} FROM raw")
 
 
+class Select(str):
+    """A SELECT list (cust, t, amount, k0, ...) that reads CTEs over the input table instead
+    of the table itself: ``ctes`` defines them, ``table`` names the one read (see
+    :func:`merged_orders`). A plain ``str`` reads :data:`EVENTS`."""
+
+    ctes = ""
+    table = EVENTS
+
+
+def merged_orders(base: str, order: str, amount: bool) -> Select:
+    """The events with the line items of one order merged into one purchase: per customer
+    and order, the first time and (``amount``) the amounts summed; a row without an order id
+    stays a purchase of its own. ``base`` is the raw SELECT list, ``order`` the order column."""
+    total, amt = (", SUM(amount) AS amount", ", amount") if amount else ("", "")
+    merged = Select("cust, t" + amt)
+    merged.ctes = (f"rk_lines AS (SELECT {base}, {order} AS rk_order FROM {EVENTS}), "
+                   f"rk_orders AS (SELECT cust, MIN(t) AS t{total} FROM rk_lines WHERE rk_order IS NOT NULL "
+                   f"GROUP BY cust, rk_order UNION ALL SELECT cust, t{amt} FROM rk_lines WHERE rk_order IS NULL)")
+    merged.table = "rk_orders"
+    return merged
+
+
+def extend(base: str, columns: str) -> str:
+    """``base`` with further SELECT items, reading the same relation."""
+    out = Select(base + columns)
+    out.ctes, out.table = getattr(base, "ctes", ""), getattr(base, "table", EVENTS)
+    return out
+
+
+def span_query(d: Dialect, base: str, *, cutoff_us: int | None, whole_day: bool) -> str:
+    """Rows, first and last time and what the as-of date drops, of ``base``'s rows (the
+    purchases, once the line items of an order are merged)."""
+    us = d.epoch_us("t")
+    parts = ["COUNT(*) AS n_rows", f"{d.epoch_us('MIN(t)')} AS first_us", f"{d.epoch_us('MAX(t)')} AS last_us"]
+    if cutoff_us is not None:
+        after = f"{us} >= {cutoff_us}" if whole_day else f"{us} > {cutoff_us}"
+        parts += [f"{count_if(after)} AS after_as_of", f"MAX(CASE WHEN NOT ({after}) THEN {us} END) AS last_kept_us"]
+    return f"WITH {_events(base, '')} SELECT {', '.join(parts)} FROM ev"
+
+
 def _events(base: str, cut: str) -> str:
+    """The CTE ``ev``: the canonical events of ``base`` kept by ``cut``."""
+    ctes, table = getattr(base, "ctes", ""), getattr(base, "table", EVENTS)
+    head = f"{ctes}, " if ctes else ""
     if not cut:
-        return f"ev AS (SELECT {base} FROM {EVENTS})"
-    return f"ev_all AS (SELECT {base} FROM {EVENTS}), ev AS (SELECT * FROM ev_all WHERE {cut})"
+        return f"{head}ev AS (SELECT {base} FROM {table})"
+    return f"{head}ev_all AS (SELECT {base} FROM {table}), ev AS (SELECT * FROM ev_all WHERE {cut})"
 
 
 def cohort_query(d: Dialect, base: str, cut: str, code: str, *, mode: str, revenue: bool,
@@ -253,3 +298,58 @@ def crr_query(d: Dialect, base: str, cut: str, code: str, *, revenue: bool) -> s
             "news AS (SELECT p, COUNT(*) AS new FROM firsts GROUP BY p) "
             f"SELECT by_p.p AS p, buyers, repeaters, retained, new{', revenue, kept_revenue, kept_capped' if revenue else ''} "
             "FROM by_p LEFT JOIN kept ON by_p.p = kept.p LEFT JOIN news ON by_p.p = news.p")
+
+
+# The spend of each customer's first purchase day (days are distinct per customer), where
+# the engine has an aggregate for it; elsewhere (Polars SQL) a join to the first days.
+_FIRST_AMOUNT = {"duckdb": "arg_min(amt, d)", "spark": "min_by(amt, d)"}
+
+
+def customer_days_query(d: Dialect, base: str, cut: str, cal_day: int, amount: bool,
+                        holdout: bool = True) -> str:
+    """The RFM reduction (:meth:`~._base.EventReductions.customer_days`) as SQL. Without
+    ``holdout`` every row kept lies on or before the calibration end day (the caller knows)."""
+    day = d.epoch_day_template.format(x="t")
+    amt = ", SUM(amount) AS amt" if amount else ""
+    first_amt = _FIRST_AMOUNT.get(d.name)
+    if first_amt is not None:
+        # One aggregation of the (customer, DATE) pairs, the first day's spend by arg_min: no
+        # self-join to the first days (about 40% more CPU on DuckDB at 10M events), a DATE key
+        # (narrower than the day number) and, without a holdout, plain sums instead of CASEs
+        # and no event count (n_rows is only read for customers dropped as starting after the
+        # calibration end, who exist only with a holdout); with ORDER BY below, 1.6x faster at 10M.
+        end = f"DATE '{np.datetime64(cal_day, 'D')}'"
+        if holdout:
+            cal_d = f"MAX(CASE WHEN d <= {end} THEN d END)"
+            n_cal = f"SUM(CASE WHEN d <= {end} THEN 1 ELSE 0 END)"
+            n_hold = f"SUM(CASE WHEN d > {end} THEN 1 ELSE 0 END)"
+            amt_cal = f"SUM(CASE WHEN d <= {end} THEN amt ELSE 0 END)"
+            n, n_rows = ", COUNT(*) AS n", "SUM(n)"
+        else:  # every row kept lies on or before the calibration end day
+            cal_d, n_cal, n_hold, amt_cal, n, n_rows = "MAX(d)", "COUNT(*)", "0", "SUM(amt)", "", "0"
+        num = d.epoch_day_template.format
+        extra = f", {amt_cal} AS amt_cal, {first_amt} AS amt_first" if amount else ""
+        return (f"WITH {_events(base, cut)}, "
+                f"days AS (SELECT cust, CAST(t AS DATE) AS d{n}{amt} FROM ev GROUP BY cust, CAST(t AS DATE)) "
+                f"SELECT cust, {num(x='MIN(d)')} AS first_d, {num(x=cal_d)} AS cal_d, {n_cal} AS n_cal, "
+                f"{n_hold} AS n_hold, {n_rows} AS n_rows{extra} FROM days GROUP BY cust"
+                + (" ORDER BY cust" if d.sorts_results else ""))
+    extra = (", SUM(CASE WHEN dy.d <= {c} THEN dy.amt ELSE 0 END) AS amt_cal, "
+             "SUM(CASE WHEN dy.d = f.first_d THEN dy.amt ELSE 0 END) AS amt_first").format(c=cal_day) \
+        if amount else ""
+    return (f"WITH {_events(base, cut)}, "
+            f"days AS (SELECT cust, {day} AS d, COUNT(*) AS n{amt} FROM ev GROUP BY cust, {day}), "
+            "firsts AS (SELECT cust, MIN(d) AS first_d FROM days GROUP BY cust) "
+            "SELECT dy.cust AS cust, MIN(f.first_d) AS first_d, "
+            f"MAX(CASE WHEN dy.d <= {cal_day} THEN dy.d END) AS cal_d, "
+            f"SUM(CASE WHEN dy.d <= {cal_day} THEN 1 ELSE 0 END) AS n_cal, "
+            f"SUM(CASE WHEN dy.d > {cal_day} THEN 1 ELSE 0 END) AS n_hold, SUM(dy.n) AS n_rows{extra} "
+            "FROM days dy JOIN firsts f ON dy.cust = f.cust GROUP BY dy.cust")
+
+
+def repeat_days_head(d: Dialect, base: str, cut: str, cal_day: int) -> str:
+    """CTEs days (distinct purchase days per customer) and firsts (first days up to ``cal_day``)
+    of :meth:`~._base.EventReductions.repeat_days`."""
+    day = d.epoch_day_template.format(x="t")
+    return (f"WITH {_events(base, cut)}, days AS (SELECT DISTINCT cust, {day} AS d FROM ev), "
+            f"firsts AS (SELECT cust, MIN(d) AS first_d FROM days GROUP BY cust HAVING MIN(d) <= {cal_day}) ")

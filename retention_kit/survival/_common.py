@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..errors import DataError, ParameterError
 from ..results import metadata
-from ..validation import example_text as _example, parse_flags, require_columns
+from ..checks import check_groups, check_lifetimes, check_weights, example_text as _example
+from ..validation import require_columns
 
 
 _DAY = pd.Timedelta(days=1)
@@ -33,57 +34,18 @@ def _plain_example(values) -> str:
     return _example(np.asarray(values).tolist())
 
 
-def _check_weights(weights, n: int, name: str) -> np.ndarray:
-    if weights is None:
-        return np.ones(n)
-    raw = np.asarray(weights)
-    if raw.dtype == bool or (raw.dtype == object and any(isinstance(v, (bool, np.bool_)) for v in raw.ravel())):
-        raise DataError(f"{name} must hold whole, non-negative counts of customers per row; it holds "
-                        "True/False values, and a flag is not a count.")
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (n,):
-        raise DataError(f"{name} has {w.size:,} values for {n:,} rows: give one count per row.")
-    bad = ~np.isfinite(w) | (w < 0) | (w != np.round(w))
-    if bad.any():
-        raise DataError(
-            f"{name} must hold whole, non-negative counts (how many identical customers a row "
-            f"stands for); {int(bad.sum()):,} rows do not, for example {_plain_example(w[bad])}. "
-            "Sampling or inverse-probability weights are not supported: the variance formulas "
-            "here count customers.")
-    return w
+def _check_weights(weights, n: int, name: str, column: str | None = None) -> np.ndarray:
+    """Whole, non-negative counts per row (``bool_weights``, ``bad_weights`` of
+    :data:`retention_kit.checks.LIFETIME_CHECKS`); ``name`` names the array (``"weights"``) or
+    the column (``"column 'w' (weights_col)"``, with ``column='w'``) in messages."""
+    return check_weights(weights, n, name, column)
 
 
 def _check_durations(durations, events, name_d: str = "durations", name_e: str = "event_observed"):
-    try:
-        d = np.asarray(durations, dtype=float)
-    except (TypeError, ValueError):
-        raw = np.asarray(durations, dtype=object).ravel()
-        example = next((v for v in raw if not isinstance(v, (int, float, np.number))), raw[:1])
-        raise DataError(f"{name_d} must be numbers (times since the start); {example!r} is not. Convert "
-                        "them first, e.g. pd.to_numeric(durations).") from None
-    e_raw = np.asarray(events)
-    if d.ndim != 1 or e_raw.shape != d.shape:
-        raise DataError(f"{name_d} and {name_e} must be 1-d with the same length "
-                        f"(got {d.shape} and {e_raw.shape}).")
-    if len(d) == 0:
-        raise DataError(f"{name_d} is empty: there is nothing to estimate.")
-    bad = ~np.isfinite(d) | (d < 0)
-    if bad.any():
-        raise DataError(f"{name_d} has {int(bad.sum()):,} missing or negative values, for example "
-                        f"{_plain_example(d[bad])}. Durations are times since the start: fix or drop those rows.")
-    if e_raw.dtype == bool:
-        e = e_raw
-    else:
-        try:
-            as_float = e_raw.astype(float)
-        except (TypeError, ValueError):
-            as_float = np.full(e_raw.shape, np.nan)
-        wrong = ~np.isin(as_float, [0.0, 1.0])
-        if wrong.any():
-            raise DataError(f"{name_e} must be True/False (or 1/0): {int(wrong.sum()):,} values are "
-                            f"not, for example {_plain_example(e_raw[wrong])}.")
-        e = as_float.astype(bool)
-    return d, e
+    """Durations and churn flags given as arrays (``rmst(durations, event_observed)``), through
+    :data:`retention_kit.checks.LIFETIME_CHECKS`: the flags by the one rule of lifetimes frames
+    (True/False, 1/0, text Yes/No, True/False, churned/active in any case)."""
+    return check_lifetimes(durations, events, duration_label=name_d, event_label=name_e)
 
 
 @dataclass
@@ -111,10 +73,8 @@ def _lifetime_columns(lifetimes, duration_col: str = "duration", event_col: str 
                     what="lifetimes")
     if len(lifetimes) == 0:
         raise DataError("lifetimes is empty (0 rows): there is nothing to estimate.")
-    d, _ = _check_durations(lifetimes[duration_col], np.zeros(len(lifetimes), dtype=bool),
-                            f"column {duration_col!r}", f"column {event_col!r}")
-    e = parse_flags(lifetimes[event_col], event_col, what="churn flag (event_col)")
-    return d, e
+    return check_lifetimes(lifetimes[duration_col], lifetimes[event_col], duration_col=duration_col,
+                           event_col=event_col, index=lifetimes.index)
 
 
 def _lifetime_groups(lifetimes, by, weights_col, default_label, duration_col: str = "duration",
@@ -124,16 +84,13 @@ def _lifetime_groups(lifetimes, by, weights_col, default_label, duration_col: st
     wanted.update({"by": c for c in by})
     d, e = _lifetime_columns(lifetimes, duration_col, event_col, wanted)
     w = _check_weights(None if weights_col is None else lifetimes[weights_col], len(d),
-                       f"column {weights_col!r} (weights_col)")
+                       f"column {weights_col!r} (weights_col)", weights_col)
     groups: dict[object, _Group] = {}
     if not by:
         groups[default_label] = _Group(d, e, w)
         return by, groups
     keys = lifetimes[by]
-    missing = keys.isna().any(axis=1).to_numpy()
-    if missing.any():
-        raise DataError(f"Column(s) {by} (by) are missing in {int(missing.sum()):,} rows: fill them "
-                        "(e.g. 'unknown') or drop those rows.")
+    check_groups(keys, by)
     key_index = pd.MultiIndex.from_frame(keys) if len(by) > 1 else pd.Index(keys[by[0]])
     codes, uniques = pd.factorize(key_index, sort=True)
     for i, key in enumerate(uniques):

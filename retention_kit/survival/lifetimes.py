@@ -15,14 +15,14 @@ import numpy as np
 import pandas as pd
 
 from .._options import caller_stacklevel, legacy_arguments
-from ..engines import is_pandas, open_events, starts_table
+from ..engines import is_pandas, open_events, starts_table, supports
 from ..errors import DataError, DataQualityWarning, ParameterError
 from ..periods import parse_duration, parse_freq, period_codes
 from ..results import DataQualityReport, set_metadata
 from ..validation import (
     CUSTOMER, example_text as _example, log_columns, prepare_events, record_drop, require_columns, TIME,
 )
-from ._common import _as_list, _DAY, _lifetime_columns, _plain_example
+from ._common import _as_list, _DAY, _lifetime_columns
 
 
 LIFETIME_COLUMNS = ["customer_id", "start", "first_activity", "last_activity", "duration", "churned"]
@@ -267,7 +267,7 @@ def customer_lifetimes(
             warnings.warn(
                 f"{len(unknown):,} customers of the events have no start in start_times (for "
                 f"example {_example(unknown)}) and were left out ({int((~known).sum()):,} events).",
-                DataQualityWarning, stacklevel=2)
+                DataQualityWarning, stacklevel=caller_stacklevel())
             record_drop(report, customer_col, int((~known).sum()), "customer has no start time")
         used = frame[known]
         before = used[TIME].to_numpy() < starts.reindex(used[CUSTOMER]).to_numpy()
@@ -434,59 +434,26 @@ def subscription_lifetimes(
     0            1      60.0     True
     1            2     121.0    False
     """
+    from ..checks import validate_subscriptions  # the one validator of subscription tables (crr_table's too)
+
     keep_cols = _as_list(by)
-    wanted = {"customer_col": customer_col, "start_col": start_col, "end_col": end_col}
-    wanted.update({f"column {c!r}": c for c in keep_cols})
-    require_columns(subscriptions, wanted, what="subscriptions")
-    if len(subscriptions) == 0:
-        raise DataError("The subscription table is empty (0 rows): there is nothing to analyse.")
-    ids = subscriptions[customer_col]
-    if ids.isna().any():
-        raise DataError(f"Column {customer_col!r} is empty in {int(ids.isna().sum()):,} rows; fill or drop them.")
-    if ids.duplicated().any():
-        dup = ids[ids.duplicated()].unique()
-        raise DataError(
-            f"Column {customer_col!r} repeats {len(dup):,} customers (for example {_plain_example(dup)}): "
-            "give one subscription spell per customer (e.g. the first), or analyse spells "
-            "by passing a spell id as customer_col.")
-    # Starts through the kit's one validator (dates, time zones, as_of).
-    log = prepare_events(subscriptions.assign(_row=np.arange(len(subscriptions))),
-                         customer_col=customer_col, time_col=start_col, keep_cols=["_row"],
-                         as_of=None)
-    start = log.frame.sort_values("_row")[TIME].reset_index(drop=True)
-    end_raw = subscriptions[end_col].reset_index(drop=True)
-    end = pd.Series(pd.NaT, index=end_raw.index, dtype="datetime64[ns]")
-    present = end_raw.notna()
-    if present.any():
-        from ..validation import parse_times as _to_datetime
-
-        end[present], _ = _to_datetime(end_raw[present], end_col, log.report)
-    bad = end < start
-    if bad.any():
-        raise DataError(
-            f"Column {end_col!r} is before {start_col!r} in {int(bad.sum()):,} rows (first at "
-            f"row {_plain_example(np.flatnonzero(bad))}). Fix those dates or drop the rows.")
-    last_seen = max(start.max(), end.max() if present.any() else start.max())
-    from ..validation import resolve_as_of
-
-    as_of_ts = resolve_as_of(as_of, last_seen, start.min(), log.tz)
-    late = start > as_of_ts
-    if late.any():
-        warnings.warn(f"{int(late.sum()):,} subscriptions start after as_of and were left out.",
-                      DataQualityWarning, stacklevel=2)
-        record_drop(log.report, start_col, int(late.sum()), "start after the as-of date")
-    churned = end.notna() & (end <= as_of_ts)
+    frame, report, as_of_ts = validate_subscriptions(subscriptions, customer_col=customer_col, start_col=start_col,
+                                                     end_col=end_col, as_of=as_of, one_per_customer=True,
+                                                     keep_cols=keep_cols)
+    # An end missing or after the as-of date (made missing by the validator): censored at as_of.
+    start, end = frame["start"], frame["end"]
+    churned = end.notna()
     stop = end.where(churned, as_of_ts)
     out = pd.DataFrame({
-        "customer_id": ids.to_numpy(), "start": start.to_numpy(), "first_activity": start.to_numpy(),
+        "customer_id": frame["customer_id"].to_numpy(), "start": start.to_numpy(), "first_activity": start.to_numpy(),
         "last_activity": stop.to_numpy(), "duration": ((stop - start) / _DAY).to_numpy(dtype=float),
         "churned": churned.to_numpy(dtype=bool),
     })
     for col in keep_cols:
-        out[col] = subscriptions[col].to_numpy()
-    out = out[~late.to_numpy()].sort_values("customer_id", ignore_index=True)
-    log.report.customers = len(out)
-    set_metadata(out, as_of=as_of_ts, churn_after=None, time_unit="days", data_quality=log.report)
+        out[col] = subscriptions[col].to_numpy()[frame.index]
+    out = out.sort_values("customer_id", ignore_index=True)
+    report.customers = len(out)
+    set_metadata(out, as_of=as_of_ts, churn_after=None, time_unit="days", data_quality=report)
     return out
 
 
@@ -525,6 +492,24 @@ def aggregate_lifetimes(lifetimes: pd.DataFrame, *, by=None, count_col: str = "c
     out = out.rename(count_col).reset_index()
     out.attrs.update(lifetimes.attrs)
     return out
+
+
+def _engine_starts(log, start_times, customer_col: str, time_col: str) -> pd.DataFrame:
+    """The start times as the table the engine joins; events of customers without a start,
+    or before it, counted as dropped (as :func:`customer_lifetimes` does)."""
+    report = log.report
+    starts, _ = _start_series(start_times, customer_col, time_col, report)
+    table = starts_table(_drop_late_starts(starts, log.as_of, report))
+    checks = log.start_checks(table)
+    if checks["unknown_rows"]:
+        warnings.warn(
+            f"{int(checks['unknown_customers']):,} customers of the events have no start in start_times "
+            f"and were left out ({int(checks['unknown_rows']):,} events).", DataQualityWarning,
+            stacklevel=caller_stacklevel())
+        record_drop(report, customer_col, int(checks["unknown_rows"]), "customer has no start time")
+    if checks["before_rows"]:
+        record_drop(report, time_col, int(checks["before_rows"]), "before the customer's start time")
+    return table
 
 
 @legacy_arguments(renamed={"unit": "freq"})
@@ -583,10 +568,8 @@ def survival_table(
     if count_col in ["duration", "churned", *by_cols]:
         raise ParameterError(f"count_col={count_col!r} is also a column of the result "
                              f"({['duration', 'churned', *by_cols]}); choose another name, e.g. count_col='count'.")
-    if is_pandas(events) and start_times is None and not by_cols:
-        return _survival_table_numpy(events, churn_after=churn_after, as_of=as_of, customer_col=customer_col,
-                                     time_col=time_col, unit=freq, censor_at=censor_at, count_col=count_col)
-    if is_pandas(events):
+    if (start_times is not None or by_cols) and not supports(events, "grouped_lifetime_counts"):
+        # pandas: the lifetimes by start time or segment, aggregated
         life = customer_lifetimes(events, churn_after=churn_after, as_of=as_of, customer_col=customer_col,
                                   time_col=time_col, start_times=start_times, by=by_cols, freq=freq,
                                   censor_at=censor_at)
@@ -598,19 +581,7 @@ def survival_table(
     log = open_events(events, customer_col=customer_col, time_col=time_col, keep_cols=by_cols, as_of=as_of)
 
     report, as_of_ts = log.report, log.as_of
-    table = None
-    if start_times is not None:
-        starts, _ = _start_series(start_times, customer_col, time_col, report)
-        starts = _drop_late_starts(starts, as_of_ts, report)
-        table = starts_table(starts)
-        checks = log.start_checks(table)
-        if checks["unknown_rows"]:
-            warnings.warn(
-                f"{int(checks['unknown_customers']):,} customers of the events have no start in start_times "
-                f"and were left out ({int(checks['unknown_rows']):,} events).", DataQualityWarning, stacklevel=2)
-            record_drop(report, customer_col, int(checks["unknown_rows"]), "customer has no start time")
-        if checks["before_rows"]:
-            record_drop(report, time_col, int(checks["before_rows"]), "before the customer's start time")
+    table = None if start_times is None else _engine_starts(log, start_times, customer_col, time_col)
     censor_time = as_of_ts if censor_at == "as_of" else as_of_ts - churn_gap
     raw = log.lifetime_counts(churn_after=churn_gap, censor_time=censor_time, unit=period, starts=table)
     for i, col in enumerate(by_cols):
@@ -640,8 +611,10 @@ def survival_table(
         key = span * 2 + churned
         order = slice(None) if (key[1:] >= key[:-1]).all() else np.argsort(key, kind="stable")
         span, churned, counts = span[order], churned[order], np.asarray(raw["n"], np.int64)[order]
-    # The pandas path divides nanoseconds by a day's nanoseconds: the same float here.
-    duration = (span * 1000) / _DAY.value if period is None else span.astype(float)
+    # Spans in the engine's resolution: microseconds are multiplied up to nanoseconds, so every
+    # engine divides nanoseconds by a day's nanoseconds (the same float).
+    scale = 1000 if log.resolution == "us" else 1
+    duration = (span * scale) / _DAY.value if period is None else span.astype(float)
     out = pd.DataFrame({**{col: np.asarray(raw[f"k{i}"])[order] for i, col in enumerate(by_cols)},
                         "duration": duration, "churned": churned == 1,
                         count_col: counts})
@@ -662,48 +635,3 @@ def _count_keys(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     runs = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])[:len(key)]
     counts, key = np.diff(np.r_[runs, len(key)]), key[runs]
     return key >> 1, key & 1, counts
-
-
-def _survival_table_numpy(events, *, churn_after, as_of, customer_col, time_col, unit, censor_at,
-                          count_col) -> pd.DataFrame:
-    """survival_table on pandas without start times or segments: first and last activity
-    per customer with numpy (3-5x faster than the groupbys of customer_lifetimes at 10M
-    rows), then the same definitions and the same floats."""
-    from ..engines._pandas import customer_codes as _customer_codes, event_periods as _event_periods
-
-    churn_gap = parse_duration(churn_after, name="churn_after")
-    period, unit_name = _time_unit(unit)
-    if censor_at not in ("as_of", "detection_limit"):
-        customer_lifetimes(pd.DataFrame(), churn_after=churn_gap, censor_at=censor_at)  # raises
-    log = prepare_events(events, customer_col=customer_col, time_col=time_col, as_of=as_of)
-    t = log.frame[TIME].to_numpy().view(np.int64)
-    cust, n_codes = _customer_codes(log.frame[CUSTOMER])
-    big = np.iinfo(np.int64).max
-    first = np.full(n_codes, big)
-    np.minimum.at(first, cust, t)
-    last = np.full(n_codes, -big)
-    np.maximum.at(last, cust, t)
-    seen = first != big
-    as_of_ns, gap_ns = log.as_of.value, churn_gap.value
-    # Customers who started after the detection limit are not yet classifiable: counted, left out.
-    late = seen & (first > as_of_ns - gap_ns)
-    _record_not_yet_classifiable(log.report, int(late.sum()),
-                                 int(np.bincount(cust, minlength=n_codes)[late].sum()), log.as_of - churn_gap)
-    seen &= ~late
-    first, last = first[seen], last[seen]
-    churned = as_of_ns - last >= gap_ns
-    censor_ns = as_of_ns if censor_at == "as_of" else as_of_ns - gap_ns
-    end = np.where(churned, last, np.maximum(first, censor_ns))
-    if period is None:
-        span = end - first  # nanoseconds
-    else:
-        freq = parse_freq(period)
-        span = (_event_periods(end, freq) - _event_periods(first, freq)).astype(np.int64)
-    churned = churned.astype(np.int64)
-    span, churned, counts = _count_keys(span * 2 + churned)
-    duration = span / _DAY.value if period is None else span.astype(float)
-    out = pd.DataFrame({"duration": duration, "churned": churned == 1, count_col: counts})
-    log.report.customers = len(first)
-    set_metadata(out, as_of=log.as_of, churn_after=churn_gap, time_unit=unit_name, censor_at=censor_at,
-                 not_yet_classifiable=int(late.sum()), data_quality=log.report)
-    return out
