@@ -19,7 +19,9 @@ Contenders, for each of the two tables:
 * hand-written DuckDB SQL over the Parquet file.
 
 The survival table is ``(duration in days, churned, count)`` with churn_after = 30 days and
-censored lifetimes ending at the as-of date (the recipe's convention; ``censor_at="as_of"``).
+censored lifetimes ending at the as-of date (the recipe's convention; ``censor_at="as_of"``);
+customers who started within 30 days of the as-of date cannot lapse yet and are left out by
+every contender (the kit's rule since 0.2.0).
 Every contender must give the same cells / the same table (durations compared to 1e-6 day).
 
     .venv/bin/python benchmarks/bench_scale.py                          # 1M, 10M, 50M rows
@@ -128,9 +130,12 @@ def rk_run(events, table):
 def recipe_run(df, table):
     if table == "cohort":
         return pandas_recipe_cells(df)
-    # Lifetimes the blog way: first/last purchase per customer, churned if silent 30+ days.
+    # Lifetimes the blog way: first/last purchase per customer, churned if silent 30+ days;
+    # customers who started in the last 30 days cannot lapse yet and are left out (the kit's
+    # "not yet classifiable" rule, so that every contender computes the same table).
     life = df.groupby("customer_id")["date"].agg(["min", "max"])
     as_of = df["date"].max()
+    life = life[life["min"] <= as_of - pd.Timedelta(days=CHURN_DAYS)]
     churned = (as_of - life["max"]) >= pd.Timedelta(days=CHURN_DAYS)
     end = life["max"].where(churned, as_of)
     life = pd.DataFrame({"duration": (end - life["min"]) / pd.Timedelta(days=1), "churned": churned})
@@ -154,7 +159,7 @@ def duckdb_sql_run(path, table):
                       FROM read_parquet('{path}') GROUP BY 1),
              cutoff AS (SELECT max(last) AS t FROM life),
              flags AS (SELECT first, last, (SELECT t FROM cutoff) - last >= INTERVAL {CHURN_DAYS} DAY AS churned
-                       FROM life)
+                       FROM life WHERE first <= (SELECT t FROM cutoff) - INTERVAL {CHURN_DAYS} DAY)
         SELECT epoch_us(CASE WHEN churned THEN last ELSE (SELECT t FROM cutoff) END - first) / 86400e6
                    AS duration, churned, count(*) AS n
         FROM flags GROUP BY 1, 2""").df()
