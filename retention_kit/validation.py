@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from .checks import (  # the declared checks and their messages (re-exported: engines read them here)
-    EVENT_CHECKS, FLAG_FALSE, FLAG_TRUE, MAX_US, MIN_US, MIXED_IDS, ROW_CHECKS, TIME_MAX, TIME_MIN, Check,
-    _DOUBLE_MAX, bad_dates_message, example_text, find, missing_dates_message, mixed_ids_extra, mixes_types,
-    nonfinite_amounts_message, out_of_range_message, parse_flags, read_dates_rule, refuse, run_checks,
+    EVENT_CHECKS, MIXED_IDS, ROW_CHECKS, TIME_MAX, TIME_MIN, Check,
+    bad_dates_message, example_text, find, missing_dates_message, mixed_ids_extra, mixes_types,
+    out_of_range_message, parse_flags, read_dates_rule, refuse, run_checks,
     day_month_order,
 )
 from .errors import DataError, DataQualityWarning, ParameterError

@@ -25,7 +25,7 @@ FORMER = ["ACTIONS", "example_text", "plain_values", "Finding", "Check", "find",
           "EVENT_CHECKS", "ROW_CHECKS", "mixed_id_mask", "mixes_types", "mixed_ids_extra", "MIXED_IDS",
           "SUBSCRIPTION_CHECKS", "validate_subscriptions", "NO_TIMES_HINT", "ASSIGNMENT_CHECKS",
           "validate_assignments", "FLAG_TRUE", "FLAG_FALSE", "read_flags", "flags_message", "parse_flags",
-          "LIFETIME_CHECKS", "check_lifetimes", "check_weights", "check_groups", "CHECKS", "_DOUBLE_MAX"]
+          "LIFETIME_CHECKS", "check_lifetimes", "check_weights", "check_groups", "CHECKS"]
 FORMER_ALL = ["Check", "Finding", "run_checks", "find", "refuse", "refusal_from_counts", "EVENT_CHECKS", "ROW_CHECKS",
               "SUBSCRIPTION_CHECKS", "ASSIGNMENT_CHECKS", "LIFETIME_CHECKS", "CHECKS", "validate_subscriptions",
               "validate_assignments", "check_lifetimes", "check_weights", "parse_flags", "example_text",

@@ -68,9 +68,6 @@ __all__ = ["Check", "Finding", "run_checks", "find", "refuse", "refusal_from_cou
            "check_lifetimes", "check_weights", "parse_flags", "example_text", "day_month_order", "day_month_formats",
            "read_dates_rule", "DateReading", "bad_dates_message", "DAY_FIRST", "MONTH_FIRST", "AMBIGUOUS", "MIXED_ORDER"]
 
-#: The largest finite double, by its old private name (``retention_kit.validation`` reads it).
-_DOUBLE_MAX = DOUBLE_MAX
-
 #: The check sets by kind of table, each as name -> check.
 CHECKS = {
     "events": {c.name: c for c in EVENT_CHECKS},

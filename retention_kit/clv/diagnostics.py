@@ -22,7 +22,7 @@ from .._options import legacy_arguments
 from ..validation import log_columns, resolve_as_of
 from ._base import column
 from ._purchase import PurchaseModel
-from .summary import _day, unit_days
+from .summary import day_number, unit_days
 
 __all__ = ["tracking_table", "plot_tracking", "conditional_expectations_table", "plot_conditional_expectations",
            "frequency_histogram_table", "plot_frequency_histogram"]
@@ -72,7 +72,7 @@ def tracking_table(model, events, calibration_end, observation_end=None, *, time
     obs = resolve_as_of(observation_end, pd.NaT) if observation_end is not None else cal
     if obs < cal:
         raise ParameterError(f"observation_end={observation_end!r} is before calibration_end={calibration_end!r}.")
-    cal_day, obs_day = _day(cal), _day(obs)
+    cal_day, obs_day = day_number(cal), day_number(obs)
     sizes, pairs = _day_counts(events, cal_day, customer_col, time_col, observation_end or calibration_end)
     if sizes.empty:
         raise DataError("No customer made a first purchase by calibration_end: nothing to track.")

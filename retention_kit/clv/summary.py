@@ -41,7 +41,7 @@ def unit_name(time_unit: str) -> str:
     return _UNIT_NAMES[str(time_unit).upper()[:1]]
 
 
-def _day(ts) -> int:
+def day_number(ts) -> int:
     return int(pd.Timestamp(ts).normalize().value // 86_400_000_000_000)
 
 
@@ -142,7 +142,7 @@ def rfm_summary(events, calibration_end=None, observation_end=None, *, time_unit
                         f"({pd.Timestamp(first):%Y-%m-%d}): no customer can be summarised. Leave it out to "
                         "use the last date, or pick a date inside the data.")
     obs = last if observation_end is not None else cal
-    cal_day, obs_day = _day(cal), max(_day(obs), _day(cal))
+    cal_day, obs_day = day_number(cal), max(day_number(obs), day_number(cal))
     per = log.customer_days(cal_day, amount=amount, holdout=obs_day > cal_day)
     out = _finish(per, cal_day=cal_day, obs_day=obs_day, days=days, amount=amount,
                   customer_col=customer_col, report=report)

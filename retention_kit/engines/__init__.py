@@ -61,7 +61,7 @@ from ..errors import DataError, ParameterError
 from ..periods import period_codes
 from ..results import DataQualityReport
 from .. import validation as _v
-from ..checks import ROW_CHECKS, refusal_from_counts
+from ..checks import MAX_US, MIN_US, ROW_CHECKS, refusal_from_counts
 from ..validation import observed_until, resolve_as_of
 from . import _sql
 from ._base import PANDAS_ONLY, EventReductions
@@ -289,7 +289,7 @@ def _footer_stats(source, customer_col, time_col, amount_col, cutoff, whole_day)
     """The validation counts from file metadata when the source has them (Parquet footers)
     and the as-of cut drops no row; None otherwise."""
     stats = source.footer_stats(customer_col, time_col, amount_col)
-    if stats is not None and not (_v.MIN_US <= _int(stats["first_us"]) and _int(stats["last_us"]) <= _v.MAX_US):
+    if stats is not None and not (MIN_US <= _int(stats["first_us"]) and _int(stats["last_us"]) <= MAX_US):
         return None  # times beyond pandas' range: counted (and refused) in a pass
     if stats is None or cutoff is None:
         return stats
@@ -440,7 +440,7 @@ def _examples(stats) -> dict:
     out = {"bad_dates": () if bad is None or pd.isna(bad) else (bad,)}
     if _int(stats.get("out_of_range")):  # the first or last time, beyond nanosecond timestamps
         first = _int(stats["first_us"])
-        out["out_of_range"] = (_from_us(first if first < _v.MIN_US else _int(stats["last_us"])),)
+        out["out_of_range"] = (_from_us(first if first < MIN_US else _int(stats["last_us"])),)
     return out
 
 

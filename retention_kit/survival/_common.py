@@ -16,10 +16,10 @@ from ..checks import check_groups, check_lifetimes, check_weights, example_text 
 from ..validation import require_columns
 
 
-_DAY = pd.Timedelta(days=1)
+DAY = pd.Timedelta(days=1)
 
 
-def _as_list(cols) -> list:
+def as_list(cols) -> list:
     if cols is None:
         return []
     return [cols] if isinstance(cols, str) else [c for c in cols]
@@ -34,14 +34,7 @@ def _plain_example(values) -> str:
     return _example(np.asarray(values).tolist())
 
 
-def _check_weights(weights, n: int, name: str, column: str | None = None) -> np.ndarray:
-    """Whole, non-negative counts per row (``bool_weights``, ``bad_weights`` of
-    :data:`retention_kit.checks.LIFETIME_CHECKS`); ``name`` names the array (``"weights"``) or
-    the column (``"column 'w' (weights_col)"``, with ``column='w'``) in messages."""
-    return check_weights(weights, n, name, column)
-
-
-def _check_durations(durations, events, name_d: str = "durations", name_e: str = "event_observed"):
+def check_durations(durations, events, name_d: str = "durations", name_e: str = "event_observed"):
     """Durations and churn flags given as arrays (``rmst(durations, event_observed)``), through
     :data:`retention_kit.checks.LIFETIME_CHECKS`: the flags by the one rule of lifetimes frames
     (True/False, 1/0, text Yes/No, True/False, churned/active in any case)."""
@@ -63,7 +56,7 @@ class _Group:
         return float(self.weights[self.events].sum())
 
 
-def _lifetime_columns(lifetimes, duration_col: str = "duration", event_col: str = "churned",
+def lifetime_columns(lifetimes, duration_col: str = "duration", event_col: str = "churned",
                       wanted: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
     """The one door of every lifetimes frame (issue 13): the durations (finite numbers >= 0)
     and the churn flags of ``duration_col`` and ``event_col``, read with the one flag rule
@@ -77,13 +70,13 @@ def _lifetime_columns(lifetimes, duration_col: str = "duration", event_col: str 
                            event_col=event_col, index=lifetimes.index)
 
 
-def _lifetime_groups(lifetimes, by, weights_col, default_label, duration_col: str = "duration",
+def lifetime_groups(lifetimes, by, weights_col, default_label, duration_col: str = "duration",
                      event_col: str = "churned") -> tuple[list, dict[object, _Group]]:
-    by = _as_list(by)
+    by = as_list(by)
     wanted = {"weights_col": weights_col}
     wanted.update({"by": c for c in by})
-    d, e = _lifetime_columns(lifetimes, duration_col, event_col, wanted)
-    w = _check_weights(None if weights_col is None else lifetimes[weights_col], len(d),
+    d, e = lifetime_columns(lifetimes, duration_col, event_col, wanted)
+    w = check_weights(None if weights_col is None else lifetimes[weights_col], len(d),
                        f"column {weights_col!r} (weights_col)", weights_col)
     groups: dict[object, _Group] = {}
     if not by:
@@ -100,7 +93,7 @@ def _lifetime_groups(lifetimes, by, weights_col, default_label, duration_col: st
     return by, groups
 
 
-def _time_unit_of(lifetimes, time_unit: str | None = None) -> str:
+def time_unit_of(lifetimes, time_unit: str | None = None) -> str:
     """``time_unit`` as given, else the unit the lifetimes' builder recorded
     (``rk.metadata(lifetimes)["time_unit"]``), else days."""
     if time_unit is None:
@@ -111,7 +104,7 @@ def _time_unit_of(lifetimes, time_unit: str | None = None) -> str:
     return time_unit.strip()
 
 
-def _km_steps(d: np.ndarray, e: np.ndarray, w: np.ndarray):
+def km_steps(d: np.ndarray, e: np.ndarray, w: np.ndarray):
     """Distinct event times with (weighted) numbers at risk and events, and S after each."""
     order = np.argsort(d, kind="stable")
     d, e, w = d[order], e[order], w[order]
@@ -124,5 +117,5 @@ def _km_steps(d: np.ndarray, e: np.ndarray, w: np.ndarray):
     return t, n, dd, surv
 
 
-def _group_name(key) -> str:
+def group_name(key) -> str:
     return ", ".join(map(str, key)) if isinstance(key, tuple) else str(key)

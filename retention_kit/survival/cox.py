@@ -15,7 +15,7 @@ from ..errors import DataError, ParameterError, ProportionalHazardsWarning
 from ..plotting import get_axes, label
 from ..results import explains, render_html, Result
 from ..validation import require_columns
-from ._common import _as_list, _lifetime_groups
+from ._common import as_list, lifetime_groups
 
 
 _MAX_EXPANDED_ROWS = 2_000_000
@@ -128,7 +128,7 @@ def cox_drivers(lifetimes: pd.DataFrame, *, covariates, weights_col: str | None 
     """
     alpha = _check_alpha(alpha)
     covariates, reference = _check_covariates(covariates, reference)
-    _, groups = _lifetime_groups(lifetimes, None, weights_col, "all", duration_col, event_col)
+    _, groups = lifetime_groups(lifetimes, None, weights_col, "all", duration_col, event_col)
     g = groups["all"]
     require_columns(lifetimes, {"covariates": c for c in covariates}, what="lifetimes")
     design, terms = _design_matrix(lifetimes[covariates].reset_index(drop=True), g.weights, reference)
@@ -152,7 +152,7 @@ def cox_drivers(lifetimes: pd.DataFrame, *, covariates, weights_col: str | None 
 
 def _check_covariates(covariates, reference) -> tuple[list, dict]:
     """The covariates as a non-empty list, and ``reference`` as a dict naming only covariates."""
-    covariates = _as_list(covariates)
+    covariates = as_list(covariates)
     if not covariates:
         raise ParameterError("covariates=[...] must name at least one column.")
     reference = dict(reference or {})

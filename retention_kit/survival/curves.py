@@ -14,7 +14,7 @@ from .._options import check_alpha as _check_alpha, check_horizon, legacy_argume
 from ..errors import DataError, ImmatureDataWarning, ParameterError
 from ..plotting import get_axes, label, percent_axis
 from ..results import explains, format_p, metadata, render_html, Result
-from ._common import _group_name, _lifetime_groups, _time_unit_of
+from ._common import group_name, lifetime_groups, time_unit_of
 from .logrank_tests import logrank_groups, LogrankResult
 from .restricted_mean import rmst
 
@@ -293,10 +293,10 @@ def kaplan_meier(lifetimes: pd.DataFrame, *, by=None, weights_col: str | None = 
     from lifelines import KaplanMeierFitter
 
     alpha = _check_alpha(alpha)
-    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, label or "all customers", duration_col,
+    by_cols, groups = lifetime_groups(lifetimes, by, weights_col, label or "all customers", duration_col,
                                        event_col)
-    time_unit = _time_unit_of(lifetimes, time_unit)
-    named = {_group_name(k): g for k, g in groups.items()}
+    time_unit = time_unit_of(lifetimes, time_unit)
+    named = {group_name(k): g for k, g in groups.items()}
     fitters = {}
     for name, g in named.items():
         kmf = KaplanMeierFitter(alpha=alpha, label=name)

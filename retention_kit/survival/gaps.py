@@ -13,7 +13,7 @@ from ..errors import ParameterError
 from ..plotting import get_axes, label
 from ..results import DataQualityReport, explains, render_html, Result
 from ..validation import CUSTOMER, log_columns, prepare_events, TIME
-from ._common import _DAY
+from ._common import DAY
 
 
 @dataclass
@@ -130,5 +130,5 @@ def purchase_gaps(events: pd.DataFrame, *, customer_col: str = "customer_id", ti
     diff = np.diff(frame[TIME].to_numpy()).astype("timedelta64[ns]") / np.timedelta64(1, "D")
     keep = same & (diff > 0)
     gaps = pd.DataFrame({"customer_id": frame[CUSTOMER].to_numpy()[1:][keep], "gap": diff[keep]})
-    open_gaps = (log.as_of - frame.groupby(CUSTOMER)[TIME].max()) / _DAY
+    open_gaps = (log.as_of - frame.groupby(CUSTOMER)[TIME].max()) / DAY
     return PurchaseGaps(gaps=gaps, open_gaps=open_gaps, as_of=log.as_of, data_quality=log.report)

@@ -22,7 +22,7 @@ from ..results import DataQualityReport, set_metadata
 from ..validation import (
     CUSTOMER, example_text as _example, log_columns, prepare_events, record_drop, require_columns, TIME,
 )
-from ._common import _as_list, _DAY, _lifetime_columns
+from ._common import as_list, DAY, lifetime_columns
 
 
 LIFETIME_COLUMNS = ["customer_id", "start", "first_activity", "last_activity", "duration", "churned"]
@@ -38,7 +38,7 @@ def _time_unit(unit) -> tuple[str | None, str]:
 
 def _durations(start: pd.Series, end: pd.Series, period: str | None) -> np.ndarray:
     if period is None:
-        return ((end - start) / _DAY).to_numpy(dtype=float)
+        return ((end - start) / DAY).to_numpy(dtype=float)
     # Calendar periods: the number of period boundaries crossed (periods since start).
     return (period_codes(end, period) - period_codes(start, period)).astype(float)
 
@@ -238,7 +238,7 @@ def customer_lifetimes(
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ParameterError(f"censor_at={censor_at!r} is not an option.{hint} "
                              "Use 'as_of' or 'detection_limit'.")
-    keep_cols = _as_list(by)
+    keep_cols = as_list(by)
     start_extra_cols: list = []
     if isinstance(start_times, pd.DataFrame):
         start_extra_cols = [c for c in keep_cols if c in start_times.columns and c != customer_col]
@@ -436,7 +436,7 @@ def subscription_lifetimes(
     """
     from ..checks import validate_subscriptions  # the one validator of subscription tables (crr_table's too)
 
-    keep_cols = _as_list(by)
+    keep_cols = as_list(by)
     frame, report, as_of_ts = validate_subscriptions(subscriptions, customer_col=customer_col, start_col=start_col,
                                                      end_col=end_col, as_of=as_of, one_per_customer=True,
                                                      keep_cols=keep_cols)
@@ -446,7 +446,7 @@ def subscription_lifetimes(
     stop = end.where(churned, as_of_ts)
     out = pd.DataFrame({
         "customer_id": frame["customer_id"].to_numpy(), "start": start.to_numpy(), "first_activity": start.to_numpy(),
-        "last_activity": stop.to_numpy(), "duration": ((stop - start) / _DAY).to_numpy(dtype=float),
+        "last_activity": stop.to_numpy(), "duration": ((stop - start) / DAY).to_numpy(dtype=float),
         "churned": churned.to_numpy(dtype=bool),
     })
     for col in keep_cols:
@@ -479,14 +479,14 @@ def aggregate_lifetimes(lifetimes: pd.DataFrame, *, by=None, count_col: str = "c
        tenure  Churn  count
     0       3   True      2
     """
-    keys = _as_list(by) + [duration_col, event_col]
-    require_columns(lifetimes, {f"column {k!r}": k for k in _as_list(by)}, what="lifetimes")
+    keys = as_list(by) + [duration_col, event_col]
+    require_columns(lifetimes, {f"column {k!r}": k for k in as_list(by)}, what="lifetimes")
     if count_col in keys:
         raise ParameterError(f"count_col={count_col!r} is also a column of the result ({keys}); choose "
                              "another name, e.g. count_col='count'.")
     if isinstance(lifetimes, pd.DataFrame) and len(lifetimes) == 0:
         raise DataError("lifetimes is empty (0 rows): there is nothing to aggregate.")
-    _, flags = _lifetime_columns(lifetimes, duration_col, event_col)
+    _, flags = lifetime_columns(lifetimes, duration_col, event_col)
     frame = lifetimes[keys].assign(**{event_col: flags})
     out = frame.groupby(keys, sort=True, observed=True, dropna=False).size()
     out = out.rename(count_col).reset_index()
@@ -563,7 +563,7 @@ def survival_table(
     1      10.0     True      1
     2      30.0    False      1
     """
-    by_cols = _as_list(by)
+    by_cols = as_list(by)
     customer_col, time_col, _ = log_columns(events, customer_col, time_col)
     if count_col in ["duration", "churned", *by_cols]:
         raise ParameterError(f"count_col={count_col!r} is also a column of the result "
@@ -614,7 +614,7 @@ def survival_table(
     # Spans in the engine's resolution: microseconds are multiplied up to nanoseconds, so every
     # engine divides nanoseconds by a day's nanoseconds (the same float).
     scale = 1000 if log.resolution == "us" else 1
-    duration = (span * scale) / _DAY.value if period is None else span.astype(float)
+    duration = (span * scale) / DAY.value if period is None else span.astype(float)
     out = pd.DataFrame({**{col: np.asarray(raw[f"k{i}"])[order] for i, col in enumerate(by_cols)},
                         "duration": duration, "churned": churned == 1,
                         count_col: counts})

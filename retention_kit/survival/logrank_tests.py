@@ -15,7 +15,7 @@ from .._options import check_alpha as _check_alpha, legacy_arguments, renamed_at
 from ..errors import DataError, ParameterError
 from ..multiple_testing import adjust_p_values, CORRECTIONS, resolve_correction
 from ..results import explains, render_html, Result
-from ._common import _as_list, _group_name, _km_steps, _lifetime_groups
+from ._common import as_list, group_name, km_steps, lifetime_groups
 
 
 @dataclass
@@ -84,13 +84,13 @@ def logrank_groups(groups: dict, by, alpha: float = 0.05) -> LogrankResult:
         warnings.simplefilter("ignore", category=Warning)
         res = multivariate_logrank_test(d[keep], labels[keep], e[keep], weights=w[keep])
     # Observed and expected churn per group, for the table (the same sums the test uses).
-    times, _, deaths, _ = _km_steps(d[keep], e[keep], w[keep])
+    times, _, deaths, _ = km_steps(d[keep], e[keep], w[keep])
     at_risk_all = _at_risk(d[keep], w[keep], times)
     rows = []
     for name in names:
         g = groups[name]
         expected = float((deaths * _at_risk(g.durations, g.weights, times) / at_risk_all).sum())
-        rows.append({"group": _group_name(name), "customers": g.customers, "observed": g.churned,
+        rows.append({"group": group_name(name), "customers": g.customers, "observed": g.churned,
                      "expected": expected})
     return LogrankResult(test_statistic=float(res.test_statistic), p_value=float(res.p_value),
                          degrees_of_freedom=len(names) - 1, table=pd.DataFrame(rows), by=list(by),
@@ -133,9 +133,9 @@ def logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = None,
     (0.4314, 0.5113)
     """
     alpha = _check_alpha(alpha)
-    if by is None or not _as_list(by):
+    if by is None or not as_list(by):
         raise ParameterError("logrank needs by='<column>' naming the groups to compare.")
-    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None, duration_col, event_col)
+    by_cols, groups = lifetime_groups(lifetimes, by, weights_col, None, duration_col, event_col)
     if len(groups) < 2:
         raise DataError(f"Column(s) {by_cols} hold only {len(groups)} group(s) with customers: a "
                         "log-rank test needs at least two.")
@@ -202,13 +202,13 @@ def pairwise_logrank(lifetimes: pd.DataFrame, *, by, weights_col: str | None = N
     """
     correction = resolve_correction(correction, "correction")
     alpha = _check_alpha(alpha)
-    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None, duration_col, event_col)
+    by_cols, groups = lifetime_groups(lifetimes, by, weights_col, None, duration_col, event_col)
     if len(groups) < 2:
         raise DataError(f"Column(s) {by_cols} hold fewer than two groups: nothing to compare.")
     rows = []
     for ka, kb in combinations(groups, 2):
         res = logrank_groups({ka: groups[ka], kb: groups[kb]}, by_cols)
-        rows.append({"group_a": _group_name(ka), "group_b": _group_name(kb),
+        rows.append({"group_a": group_name(ka), "group_b": group_name(kb),
                      "test_statistic": res.test_statistic, "p_value": res.p_value})
     table = pd.DataFrame(rows)
     table["p_adjusted"] = adjust_p_values(table["p_value"].to_numpy(), correction=correction)

@@ -15,7 +15,8 @@ from .._options import caller_stacklevel, check_alpha as _check_alpha, check_hor
     renamed_attributes
 from ..errors import DataError, ParameterError, SmallSampleWarning
 from ..results import explains, render_html, Result
-from ._common import _check_durations, _check_weights, _group_name, _km_steps, _lifetime_groups, _time_unit_of
+from ..checks import check_weights
+from ._common import check_durations, group_name, km_steps, lifetime_groups, time_unit_of
 
 
 @renamed_attributes(t="horizon")
@@ -143,8 +144,8 @@ def rmst(durations, event_observed=None, *, horizon, weights=None, weights_col: 
         if event_observed is not None or weights is not None:
             raise ParameterError("With a lifetimes DataFrame, leave out event_observed and weights (the "
                                  "columns 'churned' and weights_col are used): rmst(lifetimes, horizon=90).")
-        time_unit = _time_unit_of(durations, time_unit)
-        _, groups = _lifetime_groups(durations, None, weights_col, label, duration_col, event_col)
+        time_unit = time_unit_of(durations, time_unit)
+        _, groups = lifetime_groups(durations, None, weights_col, label, duration_col, event_col)
         g = groups[label]
         d, e, w = g.durations, g.events, g.weights
     else:
@@ -154,15 +155,15 @@ def rmst(durations, event_observed=None, *, horizon, weights=None, weights_col: 
         if weights_col is not None or (duration_col, event_col) != ("duration", "churned"):
             raise ParameterError("weights_col, duration_col and event_col name columns of a lifetimes "
                                  "DataFrame; with arrays give durations, event_observed (and weights=).")
-        d, e = _check_durations(durations, event_observed)
-        w = _check_weights(weights, len(d), "weights")
-    time_unit = _time_unit_of(None, time_unit)
+        d, e = check_durations(durations, event_observed)
+        w = check_weights(weights, len(d), "weights")
+    time_unit = time_unit_of(None, time_unit)
     t = check_horizon(horizon, time_unit)
     if w.sum() == 0:
         raise DataError("All weights are 0: there are no customers to estimate from.")
     keep = w > 0
     d, e, w = d[keep], e[keep], w[keep]
-    times, n, deaths, surv = _km_steps(d, e, w)
+    times, n, deaths, surv = km_steps(d, e, w)
     longest = float(d.max())
     if t > longest and not (len(surv) and surv[-1] == 0):
         raise ParameterError(
@@ -284,7 +285,7 @@ def rmst_difference(durations_a, event_a=None, durations_b=None, event_b=None, *
         a_data, b_data = _two_groups(durations_a, by, labels, weights_col,
                                      event_a, durations_b, event_b, weights_a, weights_b,
                                      columns=(duration_col, event_col))
-        time_unit = _time_unit_of(durations_a, time_unit)
+        time_unit = time_unit_of(durations_a, time_unit)
         labels = (a_data[0], b_data[0])
         (_, d_a, e_a, weights_a), (_, d_b, e_b, weights_b) = a_data, b_data
     else:
@@ -325,8 +326,8 @@ def _two_groups(lifetimes, by, labels, weights_col, *arrays, columns=("duration"
     if by is None:
         raise ParameterError("rmst_difference(lifetimes, ...) needs by='<column>' naming the two groups, "
                              "e.g. by='arm'.")
-    by_cols, groups = _lifetime_groups(lifetimes, by, weights_col, None, *columns)
-    named = {_group_name(k): g for k, g in groups.items()}
+    by_cols, groups = lifetime_groups(lifetimes, by, weights_col, None, *columns)
+    named = {group_name(k): g for k, g in groups.items()}
     if labels is None:
         if len(named) != 2:
             raise ParameterError(f"Column(s) {by_cols} hold {len(named)} groups ({list(named)}): choose two "
