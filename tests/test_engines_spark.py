@@ -104,3 +104,30 @@ def test_validation_runs_in_spark(spark, data):
         rk.cohort_table(bad)
     with pytest.raises(rk.DataError, match=r"'amount' has 1 negative values"):
         rk.cohort_table(bad.na.fill({"customer_id": "b"}), amount_col="amount")
+
+
+@pytest.mark.parametrize("dates, says, fix", [
+    (["02/02/2024", "12/13/2024", "03/01/2024"], "'12/13/2024' has no month 13", "'%m/%d/%Y'"),
+    (["02/02/2024", "25/01/2024", "03/01/2024"], "'25/01/2024' has no month 25", "'%d/%m/%Y'"),
+    (["25/04/2024", "05/26/2024", "03/04/2024"], "mixes day-first and month-first", None),
+])
+def test_spark_refuses_day_month_text_in_the_declared_words(spark, dates, says, fix):
+    """The day/month rule on Spark (RLIKE): the value that tells the order is found, as on DuckDB and
+    Polars, and the message is the pandas path's words with the engine's fix."""
+    frame = pd.DataFrame({"customer_id": ["a", "b", "c"], "date": dates})
+    with pytest.raises(rk.DataError) as spark_said:
+        rk.validate_events(spark.createDataFrame(frame))
+    with pytest.raises(rk.DataError) as duckdb_said:
+        rk.validate_events(duckdb_relation(frame))
+    assert says in str(spark_said.value)
+    assert str(spark_said.value) == str(duckdb_said.value)
+    if fix is None:
+        assert "strptime" not in str(spark_said.value)
+    else:
+        assert f'strptime("date", {fix})' in str(spark_said.value)
+
+
+def duckdb_relation(frame: pd.DataFrame):
+    import duckdb
+
+    return duckdb.from_df(frame)

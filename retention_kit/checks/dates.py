@@ -239,8 +239,10 @@ def bad_dates_message(col: str, n_bad: int, n_rows: int, examples: list, engine:
     layouts are never guessed; the fix is the reading the one rule (:func:`read_dates_rule`)
     finds for the column -- its format when the day or the month comes first, both when
     they cannot be told apart, "make it consistent" when the column mixes them. ``reading``
-    is the rule's verdict on the whole column (pandas); an engine reports one example, and the
-    rule reads that. Every statement suggested runs.
+    is the rule's verdict on the whole column (pandas); an engine reports the smallest
+    unreadable text and, when there are any, one value whose day and one whose month must come
+    first (:func:`retention_kit.engines._sql.date_order_query`), and the rule reads those.
+    Every statement suggested runs.
 
     Examples
     --------
@@ -266,7 +268,7 @@ def bad_dates_message(col: str, n_bad: int, n_rows: int, examples: list, engine:
                 f"first, {reading.month_example!r} the month first), so no one format reads it and none is "
                 f"guessed: make the column consistent ({fix}), or write the dates in ISO format.")
     where = "to a timestamp in the engine first" if engine else "yourself first"
-    # An engine reports one example: its fix is the format of that example's layout.
+    # An engine reports a few examples, not every row: its fix is the format of the first one's layout.
     layout = f" (the layout of {examples[0]!r}; rows written in another layout need theirs)" if engine and examples \
         else ""
     if reading.order in (DAY_FIRST, MONTH_FIRST) and options:
@@ -274,7 +276,7 @@ def bad_dates_message(col: str, n_bad: int, n_rows: int, examples: list, engine:
                 f"in that order{layout}: {code(options[0][1])}.")
     if reading.order == AMBIGUOUS and options:
         ways = "; ".join(f"if the {'day' if o == DAY_FIRST else 'month'} comes first, {code(kw)}" for o, kw in options)
-        if engine:  # one example counted by the engine: it tells nothing about the other rows
+        if engine:  # the engine's examples tell no order: they say nothing of the other rows
             return (f"{head} Day/month dates are not guessed: parse the column {where}, in the order its dates "
                     f"are written{layout}: {ways}.")
         return (f"{head} Dates such as {swapped_dates(reading.ambiguous_example)} could have the day or the month "

@@ -362,7 +362,7 @@ def _open(data, *, customer_col, time_col, amount_col, keep_cols, as_of, what, o
                                             cutoff_us=None if row_cutoff is None else _us(row_cutoff),
                                             whole_day=whole_day, text_ids=text_ids)).iloc[0]
     report = _check_rows(stats, source, customer_col=customer_col, time_col=time_col, amount_col=amount_col,
-                         text_ids=text_ids)
+                         text_ids=text_ids, base=base)
     _record_conversions(report, source, time_col, time_kind, _int(stats["n_rows"]))
     if amount_col is not None:
         report.add(amount_col, _int(stats["zero_amounts"]), "kept", "amount is 0 (free or promotional)")
@@ -410,7 +410,7 @@ def _select_list(source, customer_col, time_col, amount_col, keep_cols) -> str:
     return ", ".join(base)
 
 
-def _check_rows(stats, source, *, customer_col, time_col, amount_col, text_ids) -> DataQualityReport:
+def _check_rows(stats, source, *, customer_col, time_col, amount_col, text_ids, base) -> DataQualityReport:
     """Refuse empty logs, odd or missing ids, missing, unreadable or out-of-range dates and
     missing, non-finite or negative amounts (each with its fix); the report of the rows in."""
     n_rows = _int(stats["n_rows"])
@@ -427,8 +427,13 @@ def _check_rows(stats, source, *, customer_col, time_col, amount_col, text_ids) 
             "instead of the path.")
     names = {"cust": customer_col, "t_raw": time_col, "t": time_col, "amount": amount_col}
     checks = [c for c in ROW_CHECKS if amount_col is not None or not c.amount]
+    examples = _examples(stats)
+    if _int(stats.get("bad_dates")) and source.kind(time_col) == "string":  # refused: which order do they tell?
+        row = source.run(_sql.date_order_query(source.dialect, base, source.dialect.q(time_col))).iloc[0]
+        told = [row[k] for k in ("day_first_example", "month_first_example") if row[k] is not None and pd.notna(row[k])]
+        examples["bad_dates"] = tuple(dict.fromkeys([*examples["bad_dates"], *told]))
     message = refusal_from_counts(checks, {c.name: _int(stats.get(c.name)) for c in checks}, names=names,
-                                  of=n_rows, what="events", examples=_examples(stats))
+                                  of=n_rows, what="events", examples=examples)
     if message is not None:
         raise DataError(message)
     return DataQualityReport(rows_in=n_rows)

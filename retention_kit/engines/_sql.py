@@ -28,6 +28,7 @@ class Dialect:
     from_us_template: str  # timestamp from microseconds {x}
     bit_templates: tuple[str, str] | None = None  # ({x} << {n}, {x} >> {n}) on BIGINT; None: no BIT_OR
     sorts_results: bool = True  # ORDER BY big results (not on Spark, where a global sort is one more job)
+    regex_template: str = "regexp_matches({x}, '{p}')"  # whether text {x} matches the pattern {p}
 
     def q(self, name: str) -> str:
         """A quoted identifier (column names may hold spaces or capitals)."""
@@ -56,9 +57,10 @@ DUCKDB = Dialect("duckdb", '"', "epoch_us({x})",
                  "CAST(CAST({x} AS DATE) - DATE '1970-01-01' AS BIGINT)", "make_timestamp({x})",
                  ("({x} << {n})", "({x} >> {n})"))
 POLARS = Dialect("polars", '"', "CAST({x} AS BIGINT)", "CAST(CAST({x} AS DATE) AS BIGINT)",
-                 "CAST({x} AS TIMESTAMP)")  # Polars SQL 2.1 has neither BIT_OR nor bit shifts
+                 "CAST({x} AS TIMESTAMP)", regex_template="regexp_like({x}, '{p}')")  # no BIT_OR, no bit shifts
 SPARK = Dialect("spark", "`", "unix_micros({x})", "CAST(unix_date(CAST({x} AS DATE)) AS BIGINT)",
-                "timestamp_micros({x})", ("shiftleft({x}, {n})", "shiftright({x}, {n})"), sorts_results=False)
+                "timestamp_micros({x})", ("shiftleft({x}, {n})", "shiftright({x}, {n})"), sorts_results=False,
+                regex_template="{x} RLIKE '{p}'")
 
 
 # Activity bitmasks hold one bit per period in a signed BIGINT.
@@ -104,6 +106,22 @@ def stats_query(d: Dialect, base: str, raw_time: str, *, amount: bool, cutoff_us
         extra = f", ({odd}) AS odd_id, {raw} AS id_raw"
     return (f"WITH raw AS (SELECT {base}, {raw_time} AS t_raw{extra} FROM {EVENTS}) "
             f"SELECT {', '.join(parts)} FROM raw")
+
+
+# A day/month text date whose first (second) number cannot be a month: it tells the order.
+DAY_FIRST_PATTERN = "^ *(1[3-9]|2[0-9]|3[01])[/.-]"
+MONTH_FIRST_PATTERN = "^ *[0-9]{1,2}[/.-](1[3-9]|2[0-9]|3[01])[/.-]"
+
+
+def date_order_query(d: Dialect, base: str, raw_time: str) -> str:
+    """Besides the smallest unreadable date text, one whose day must come first and one whose
+    month must come first (NULL when none): the day/month rule then judges the column as on
+    pandas. Run only when dates were refused, so valid data pay nothing for it."""
+    bad = "t_raw IS NOT NULL AND t IS NULL"
+    parts = [f"MIN(CASE WHEN {bad} AND {d.regex_template.format(x='t_raw', p=pattern)} THEN t_raw END) AS {name}"
+             for name, pattern in (("day_first_example", DAY_FIRST_PATTERN),
+                                   ("month_first_example", MONTH_FIRST_PATTERN))]
+    return f"WITH raw AS (SELECT {base}, {raw_time} AS t_raw FROM {EVENTS}) SELECT {', '.join(parts)} FROM raw"
 
 
 class Select(str):
