@@ -160,7 +160,7 @@ def test_compare_retention_and_backtest_accept_the_log(tmp_path, engine):
 def test_validation_runs_once(data, engine, monkeypatch):
     _, inputs, _ = data
     calls = []
-    for module, name in ((_validation, "_validate_frame"), (_engines, "_open")):
+    for module, name in ((_validation, "validate_frame"), (_engines, "_open")):
         original = getattr(module, name)
 
         def counted(*args, _original=original, _name=name, **kwargs):
