@@ -34,30 +34,6 @@ def test_the_package_init_only_reexports():
     assert kinds <= {"Expr", "ImportFrom", "Assign"}, kinds
 
 
-def test_no_function_is_over_80_code_lines():
-    long = []
-    for name, tree in _modules().items():
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                first = node.body[0]
-                doc = (first.end_lineno - first.lineno + 1
-                       if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant)
-                       and isinstance(first.value.value, str) else 0)
-                size = node.end_lineno - node.lineno + 1 - doc
-                if size > 80:
-                    long.append(f"{name}:{node.name} ({size} lines)")
-    assert not long, long
-
-
-def test_no_private_name_is_imported_across_the_modules():
-    found = []
-    for name, tree in _modules().items():
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom):
-                found += [f"{name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")]
-    assert not found, found
-
-
 def test_every_module_reads_in_one_sitting():
     sizes = {path.name: len(path.read_text(encoding="utf-8").splitlines()) for path in PACKAGE.glob("*.py")}
     assert max(sizes.values()) <= 450, sizes

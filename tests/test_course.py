@@ -12,7 +12,6 @@ the answer above the exercise that asks for it. They also pin the package's layo
 checker that knows no exercise, one content module per notebook.
 """
 
-import ast
 import importlib.util
 import json
 import re
@@ -236,15 +235,3 @@ def test_each_content_module_registers_the_exercises_of_its_notebook():
     assert [e.notebook[:2] for e in course.all_exercises()] == sorted(e.notebook[:2] for e in course.all_exercises())
 
 
-def test_course_modules_are_short_and_share_only_public_names():
-    paths = sorted(COURSE_DIR.glob("*.py")) + [ROOT / "retention_kit" / "exercises.py"]
-    for path in paths:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                length = node.end_lineno - node.lineno + 1
-                assert length <= 80, f"{path.name}: {node.name} has {length} lines"
-            if isinstance(node, ast.ImportFrom):
-                private = [a.name for a in node.names
-                           if a.name.startswith("_") and not (a.name.startswith("__") and a.name.endswith("__"))]
-                assert not private, f"{path.name} imports private {private} from {node.module}"

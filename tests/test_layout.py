@@ -1,7 +1,9 @@
 """The house rules of issue 14 for the whole package, not one folder at a time: every function
-reads in one sitting (at most 80 lines without its docstring) and no module reaches into
-another's private helpers (a helper two modules share has a public name in an internal
-module; importing a private *module* of one's own package, such as ``engines._sql``, is fine)."""
+reads in one sitting (at most 80 lines without its docstring), the packages split by concept
+keep every module under 500 lines, and no module reaches into another's private helpers (a
+helper two modules share has a public name in an internal module; importing a private
+*module* of one's own package, such as ``engines._sql``, is fine). The packages' own layout
+tests check what is particular to each (names where they were, re-exporting ``__init__``)."""
 
 import ast
 from pathlib import Path
@@ -44,6 +46,19 @@ def test_no_function_is_over_80_lines():
     long = [f"{path.relative_to(ROOT)}:{node.name} ({_code_lines(node)} lines)"
             for path in MODULES for node in ast.walk(_tree(path))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and _code_lines(node) > 80]
+    assert not long, long
+
+
+#: The packages split by concept in issue 14, and the module size that still reads in one sitting.
+SPLIT = ("checks", "cohorts", "compare", "course", "experiments", "report")
+MAX_MODULE_LINES = 500
+
+
+def test_modules_of_the_split_packages_read_in_one_sitting():
+    sizes = {str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
+             for name in SPLIT for path in (ROOT / name).glob("*.py")}
+    assert len(sizes) > 50
+    long = {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES}
     assert not long, long
 
 
