@@ -20,7 +20,8 @@ from .plotting import *  # noqa: F401,F403
 from .results import DataQualityReport, Result, data_quality, metadata
 from .survival import *  # noqa: F401,F403
 from .backtest import Backtest, ThresholdBacktest, backtest, churn_threshold_backtest
-from .validation import EventLog, check_events, validate_events
+from .event_log import EventLog, validate_events
+from .validation import check_events
 from . import exercises  # rk.exercises.check("crr-1", answer): the course's self-checking exercises
 from ._version import __version__
 from . import experiments as _experiments  # planning and monitoring experiments (issue 18)

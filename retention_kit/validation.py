@@ -25,9 +25,8 @@ from .checks import (  # the declared checks and their messages (re-exported: en
 from .errors import DataError, ParameterError
 from .results import DataQualityReport
 
-__all__ = ["EventLog", "validate_events", "prepare_events", "check_events", "resolve_as_of", "require_columns",
-           "observed_until", "record_drop", "log_columns", "ROW_CHECKS", "parse_times", "plain_ids", "example_text",
-           "parse_flags"]
+__all__ = ["prepare_events", "check_events", "resolve_as_of", "require_columns", "observed_until", "record_drop",
+           "ROW_CHECKS", "parse_times", "plain_ids", "example_text", "parse_flags"]  # the log: see event_log.py
 
 CUSTOMER, TIME, AMOUNT = "customer_id", "date", "amount"
 

@@ -76,3 +76,14 @@ def covariate_columns(frame: pd.DataFrame, covariates: list):
         elif filled.std() == 0:
             notes.append(f"{name} is the same for every customer and was not used.")
     return columns, used, new_customers, notes
+
+
+def adjustment_caveats(new_customers: int) -> list[str]:
+    """The sentences every adjusted comparison ends with: the covariates are chosen in the plan,
+    and how many brand-new customers entered with a missing-history indicator."""
+    lines = ["Choose the covariates before seeing the result (in the plan): picking the adjustment that gives "
+             "the smaller p-value is another way of peeking."]
+    if new_customers:
+        lines.append(f"{new_customers:,} customers had no history before assignment (brand-new): they are "
+                     "kept, with a missing-history indicator, so the comparison still covers everyone.")
+    return lines

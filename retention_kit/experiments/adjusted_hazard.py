@@ -21,7 +21,7 @@ from scipy import stats
 
 from ..errors import DataError
 from ..results import explains
-from ._adjustment import covariate_columns, two_arm_frame
+from ._adjustment import adjustment_caveats, covariate_columns, two_arm_frame
 from ._common import ResultMixin, outcome_values, p_is
 
 __all__ = ["AdjustedHazardRatio", "cuped_hazard_ratio"]
@@ -101,11 +101,7 @@ class AdjustedHazardRatio(ResultMixin):
             else:
                 lines.append(f"Proportional hazards for the arm hold as far as the data can tell (Schoenfeld "
                              f"residuals against rank time, p {p_is(ph)}).")
-        lines.append("Choose the covariates before seeing the result (in the plan): picking the adjustment that gives "
-                     "the smaller p-value is another way of peeking.")
-        if self.new_customers:
-            lines.append(f"{self.new_customers:,} customers had no history before assignment (brand-new): they are "
-                         "kept, with a missing-history indicator, so the comparison still covers everyone.")
+        lines += adjustment_caveats(self.new_customers)
         lines.extend(self.notes)
         return "\n".join(lines)
 

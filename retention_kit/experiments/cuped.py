@@ -40,7 +40,7 @@ from scipy import stats
 from .._options import renamed
 from ..errors import DataError
 from ..results import explains
-from ._adjustment import covariate_columns, two_arm_frame
+from ._adjustment import adjustment_caveats, covariate_columns, two_arm_frame
 from ._common import ResultMixin, check_positive, outcome_values, p_is
 
 __all__ = ["AdjustedComparison", "cuped", "cuped_rmst", "rmst_pseudo_values"]
@@ -115,11 +115,7 @@ class AdjustedComparison(ResultMixin):
                 f"{self.variance_reduction:+.1%}): "
                 "adjusting changes nothing worth having. Look for pre-assignment behaviour that predicts the outcome "
                 "(past orders, past activity).")
-        lines.append("Choose the covariates before seeing the result (in the plan): picking the adjustment that gives "
-                     "the smaller p-value is another way of peeking.")
-        if self.new_customers:
-            lines.append(f"{self.new_customers:,} customers had no history before assignment (brand-new): they are "
-                         "kept, with a missing-history indicator, so the comparison still covers everyone.")
+        lines += adjustment_caveats(self.new_customers)
         lines.extend(self.notes)
         return "\n".join(lines)
 

@@ -29,8 +29,7 @@ Examples
 
 from __future__ import annotations
 
-# The report validates its data once, through this name (ReportData.log looks it up here).
-from ..validation import validate_events
+from ..event_log import validate_events  # a name of report.py before the split
 from ._words import count, join_words, paragraphs, pct
 from .config import CLI_FLAGS, DEFAULT_LOOKS, DEFAULT_MDE, ReportConfig, plan_options
 from .experiment import experiment_intro, experiment_text, maturity_text, monitoring_text
